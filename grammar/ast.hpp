@@ -1,0 +1,136 @@
+#pragma once
+// The abstract syntax tree of `.expr` files, exactly as the parser builds it: no names resolved,
+// no sizes checked. Every node remembers the byte offset where it starts in the source text, so that
+// lowering can point its diagnostics at the right column.
+
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace gradc::ast {
+namespace x3 = boost::spirit::x3;
+
+struct Located {
+    std::size_t offset = 0; // byte offset of the node's first character, set by the parser
+};
+
+struct Number : Located {
+    std::string text; // the literal as written: lowering decides whether it is an integer
+};
+
+struct Identifier : Located {
+    std::string name;
+};
+
+struct Unary;
+struct Binary;
+struct Call;
+struct Reduction;
+struct Indexed;
+struct Conditional;
+struct ListLiteral;
+
+struct Expr : x3::variant<Number, Identifier, x3::forward_ast<Unary>, x3::forward_ast<Binary>,
+                          x3::forward_ast<Call>, x3::forward_ast<Reduction>,
+                          x3::forward_ast<Indexed>, x3::forward_ast<Conditional>,
+                          x3::forward_ast<ListLiteral>> {
+    using base_type::base_type;
+    using base_type::operator=;
+};
+
+struct Unary : Located {
+    std::string op; // "-", "+" or "not"
+    Expr operand;
+};
+
+struct Operation : Located {
+    std::string op; // "or" "and" "<" "<=" ">" ">=" "==" "!=" "+" "-" "*" "/" "%" "^"
+    Expr operand;
+};
+
+// One precedence level: `first op1 e1 op2 e2 ...`, folded left to right by lowering. For `^`
+// (right-associative) the parser nests: `a ^ (b ^ c)` arrives as first = a, rest = {^ Binary(b ^ c)}.
+// Comparisons arrive as a chain too, so that lowering can reject `0 < x < 1` with a clear message.
+struct Binary : Located {
+    Expr first;
+    std::vector<Operation> rest;
+};
+
+struct Call : Located {
+    std::string name; // a builtin or an earlier `fn`
+    std::vector<Expr> args;
+};
+
+struct Range : Located {
+    std::string variable;
+    Expr low;  // inclusive
+    Expr high; // exclusive
+};
+
+struct Reduction : Located {
+    std::string op; // "sum", "prod", "max" or "min"
+    std::vector<Range> ranges;
+    Expr body;
+};
+
+struct Indexed : Located {
+    Expr base; // a name, or a call such as softmax(v)
+    std::vector<Expr> indices;
+};
+
+struct Conditional : Located {
+    Expr condition;
+    Expr then_branch;
+    Expr else_branch;
+};
+
+struct ListLiteral : Located {
+    std::vector<Expr> elements; // `[e0, e1, ...]`
+};
+
+struct Param : Located {
+    std::string name;
+    std::vector<Expr> dims; // empty: scalar; one: vector; two: row-major matrix
+};
+
+struct Let : Located {
+    std::string name;
+    std::vector<Range> ranges; // empty: a scalar binding; otherwise a comprehension
+    Expr value;
+};
+
+struct Return : Located {
+    Expr value;
+};
+
+struct Statement : x3::variant<Let, Return> {
+    using base_type::base_type;
+    using base_type::operator=;
+};
+
+struct Function : Located {
+    std::string name;
+    std::vector<Param> params;
+    std::vector<Statement> body; // `fn f(x) = e` arrives as a body of one Return
+};
+
+struct Const : Located {
+    std::string name;
+    Expr value;
+};
+
+struct Item : x3::variant<Const, Function> {
+    using base_type::base_type;
+    using base_type::operator=;
+};
+
+struct Program {
+    std::vector<Item> items;
+};
+
+// The offset of whichever node an expression holds.
+std::size_t offset_of(const Expr& expr);
+
+} // namespace gradc::ast
