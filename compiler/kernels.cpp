@@ -1,0 +1,264 @@
+#include "compiler/kernels.hpp"
+
+#include <algorithm>
+
+#include "compiler/forward_ad.hpp"
+#include "compiler/reverse_ad.hpp"
+
+namespace gradc {
+
+namespace {
+
+// Builds one kernel: starts from the primal parameters and graph, then adds parameters and stores.
+class KernelBuilder {
+  public:
+    KernelBuilder(const Function& fn, std::string suffix, std::string summary) {
+        k_.name = fn.name + suffix;
+        k_.summary = std::move(summary);
+        k_.function = &fn;
+        k_.graph = fn.graph;
+        for (const Parameter& p : fn.params) {
+            const std::size_t param = k_.params.size();
+            k_.params.push_back({p.name, p.size(), p.dims.empty(), false});
+            for (std::size_t i = 0; i < p.size(); ++i) k_.slots.push_back({param, i});
+        }
+    }
+
+    Graph& graph() { return k_.graph; }
+
+    // A new parameter named after `base` (made distinct from the user's names); for an input,
+    // returns the Input node of each of its elements.
+    std::pair<std::size_t, std::vector<NodeId>> add_param(const std::string& base, std::size_t size,
+                                                          bool scalar, bool output) {
+        std::string name = base;
+        auto taken = [&](const std::string& n) {
+            return std::any_of(k_.params.begin(), k_.params.end(),
+                               [&](const KernelParam& p) { return p.name == n; });
+        };
+        while (taken(name)) name += "_";
+        const std::size_t param = k_.params.size();
+        k_.params.push_back({name, size, scalar, output});
+        std::vector<NodeId> inputs;
+        if (!output)
+            for (std::size_t i = 0; i < size; ++i) {
+                inputs.push_back(k_.graph.input(static_cast<std::uint32_t>(k_.slots.size())));
+                k_.slots.push_back({param, i});
+            }
+        return {param, inputs};
+    }
+
+    void store(std::size_t param, std::size_t index, NodeId value, bool add = false) {
+        k_.stores.push_back({{param, index}, value, add});
+    }
+    void returns(NodeId value) {
+        k_.returned = value;
+        k_.returns_value = true;
+    }
+    Kernel finish() { return std::move(k_); }
+
+  private:
+    Kernel k_;
+};
+
+class KernelSet {
+  public:
+    KernelSet(const Function& fn, const KernelOptions& options) : fn_(fn), options_(options) {
+        std::vector<bool> chosen(fn.params.size(), options.wrt.empty());
+        for (const std::string& name : options.wrt) {
+            auto p = std::find_if(fn.params.begin(), fn.params.end(),
+                                  [&](const Parameter& q) { return q.name == name; });
+            if (p == fn.params.end())
+                throw UsageError("--wrt: '" + fn.name + "' has no parameter '" + name + "'");
+            chosen[static_cast<std::size_t>(p - fn.params.begin())] = true;
+        }
+        active_.assign(fn.input_count, false);
+        for (std::size_t p = 0; p < fn.params.size(); ++p) {
+            if (!chosen[p]) continue;
+            wrt_params_.push_back(p);
+            for (std::size_t i = 0; i < fn.params[p].size(); ++i) {
+                diff_slots_.push_back(fn.params[p].first_slot + static_cast<std::uint32_t>(i));
+                active_[diff_slots_.back()] = true;
+            }
+        }
+    }
+
+    std::vector<Kernel> build() {
+        if (fn_.vector_valued) {
+            if (options_.primal) primal();
+            if (options_.forward) jvp();
+            if (options_.reverse) vjp();
+            if (options_.forward || options_.reverse) jacobian();
+        } else {
+            if (options_.primal) primal();
+            if (options_.forward) jvp();
+            if (options_.reverse) {
+                grad();
+                vjp();
+            }
+            if (options_.hessian) {
+                hessian();
+                hvp();
+            }
+        }
+        return std::move(kernels_);
+    }
+
+  private:
+    std::size_t n() const { return diff_slots_.size(); }
+    std::size_t m() const { return fn_.outputs.size(); }
+
+    // The scalar function returns its value; a vector function writes `out`.
+    void write_value(KernelBuilder& b) {
+        if (!fn_.vector_valued) return b.returns(fn_.outputs[0]);
+        const std::size_t out = b.add_param("out", m(), false, true).first;
+        for (std::size_t k = 0; k < m(); ++k) b.store(out, k, fn_.outputs[k]);
+    }
+
+    // One derivative parameter per differentiated parameter (`x_dot`, `x_bar`), in order.
+    std::vector<std::size_t> per_wrt_param(KernelBuilder& b, const char* suffix, bool output,
+                                           std::vector<NodeId>* slot_nodes = nullptr) {
+        std::vector<std::size_t> params;
+        for (std::size_t p : wrt_params_) {
+            const Parameter& q = fn_.params[p];
+            auto [param, inputs] = b.add_param(q.name + suffix, q.size(), q.dims.empty(), output);
+            params.push_back(param);
+            if (slot_nodes)
+                for (std::size_t i = 0; i < inputs.size(); ++i) (*slot_nodes)[q.first_slot + i] = inputs[i];
+        }
+        return params;
+    }
+
+    // Stores the adjoints of the differentiated slots into the `_bar` parameters.
+    void store_adjoints(KernelBuilder& b, const std::vector<std::size_t>& bars,
+                        const std::vector<NodeId>& adjoints, bool add) {
+        for (std::size_t w = 0; w < wrt_params_.size(); ++w) {
+            const Parameter& q = fn_.params[wrt_params_[w]];
+            for (std::size_t i = 0; i < q.size(); ++i) {
+                const NodeId adjoint = adjoints[q.first_slot + i];
+                if (!add || adjoint != no_node) b.store(bars[w], i, adjoint, add);
+            }
+        }
+    }
+
+    std::vector<NodeId> unit_tangent(Graph& g, std::size_t j) {
+        std::vector<NodeId> tangents(fn_.input_count, no_node);
+        tangents[diff_slots_[j]] = g.constant(1.0);
+        return tangents;
+    }
+
+    void primal() {
+        KernelBuilder b(fn_, "", "the function");
+        write_value(b);
+        kernels_.push_back(b.finish());
+    }
+
+    void jvp() {
+        KernelBuilder b(fn_, "_jvp", "forward mode: the directional derivative along the tangents");
+        std::vector<NodeId> tangents(fn_.input_count, no_node);
+        per_wrt_param(b, "_dot", false, &tangents);
+        const std::vector<NodeId> out_dot = forward_ad(b.graph(), fn_.outputs, tangents);
+        write_value(b);
+        const std::size_t param = b.add_param("out_dot", m(), !fn_.vector_valued, true).first;
+        for (std::size_t k = 0; k < m(); ++k) b.store(param, k, out_dot[k]);
+        kernels_.push_back(b.finish());
+    }
+
+    void grad() {
+        KernelBuilder b(fn_, "_grad", "reverse mode: the value, and the gradient into the _bar arrays");
+        const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
+        const NodeId one = b.graph().constant(1.0);
+        store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, {one}, active_), false);
+        b.returns(fn_.outputs[0]);
+        kernels_.push_back(b.finish());
+    }
+
+    void vjp() {
+        KernelBuilder b(fn_, "_vjp", "reverse mode: adds seed times the gradient into the _bar arrays");
+        const std::vector<NodeId> seeds = b.add_param("seed", m(), !fn_.vector_valued, false).second;
+        if (fn_.vector_valued) write_value(b);
+        const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
+        store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, seeds, active_), true);
+        kernels_.push_back(b.finish());
+    }
+
+    void jacobian() {
+        KernelBuilder b(fn_, "_jacobian", n() <= m() ? "the Jacobian, row-major, by forward sweeps"
+                                                     : "the Jacobian, row-major, by reverse sweeps");
+        write_value(b);
+        Graph& g = b.graph();
+        const std::size_t jac = b.add_param("jac", m() * n(), false, true).first;
+        if (n() <= m()) {
+            for (std::size_t j = 0; j < n(); ++j) {
+                const std::vector<NodeId> column = forward_ad(g, fn_.outputs, unit_tangent(g, j));
+                for (std::size_t k = 0; k < m(); ++k) b.store(jac, k * n() + j, column[k]);
+            }
+        } else {
+            for (std::size_t k = 0; k < m(); ++k) {
+                std::vector<NodeId> seeds(m(), no_node);
+                seeds[k] = g.constant(1.0);
+                const std::vector<NodeId> row = reverse_ad(g, fn_.outputs, seeds, active_);
+                for (std::size_t j = 0; j < n(); ++j) b.store(jac, k * n() + j, row[diff_slots_[j]]);
+            }
+        }
+        kernels_.push_back(b.finish());
+    }
+
+    // The gradient as a list over the differentiated slots, for the second-order kernels.
+    std::vector<NodeId> gradient(Graph& g) {
+        const std::vector<NodeId> adjoints = reverse_ad(g, fn_.outputs, {g.constant(1.0)}, active_);
+        std::vector<NodeId> result;
+        for (std::uint32_t slot : diff_slots_) result.push_back(adjoints[slot]);
+        return result;
+    }
+
+    void hessian() {
+        KernelBuilder b(fn_, "_hessian", "the value, gradient and dense Hessian (forward over reverse)");
+        Graph& g = b.graph();
+        const std::vector<NodeId> grad = gradient(g);
+        const std::size_t grad_param = b.add_param("grad", n(), false, true).first;
+        const std::size_t hess = b.add_param("hess", n() * n(), false, true).first;
+        for (std::size_t i = 0; i < n(); ++i) b.store(grad_param, i, grad[i]);
+        for (std::size_t i = 0; i < n(); ++i) {
+            const std::vector<NodeId> column = forward_ad(g, grad, unit_tangent(g, i));
+            for (std::size_t j = i; j < n(); ++j) { // the upper triangle, mirrored: exactly symmetric
+                b.store(hess, i * n() + j, column[j]);
+                if (j != i) b.store(hess, j * n() + i, column[j]);
+            }
+        }
+        b.returns(fn_.outputs[0]);
+        kernels_.push_back(b.finish());
+    }
+
+    void hvp() {
+        KernelBuilder b(fn_, "_hvp", "the value, gradient and Hessian times dir (forward over reverse)");
+        Graph& g = b.graph();
+        const std::vector<NodeId> dir = b.add_param("dir", n(), false, false).second;
+        std::vector<NodeId> tangents(fn_.input_count, no_node);
+        for (std::size_t j = 0; j < n(); ++j) tangents[diff_slots_[j]] = dir[j];
+        const std::vector<NodeId> grad = gradient(g);
+        const std::vector<NodeId> hv = forward_ad(g, grad, tangents);
+        const std::size_t grad_param = b.add_param("grad", n(), false, true).first;
+        const std::size_t hv_param = b.add_param("hv", n(), false, true).first;
+        for (std::size_t i = 0; i < n(); ++i) {
+            b.store(grad_param, i, grad[i]);
+            b.store(hv_param, i, hv[i]);
+        }
+        b.returns(fn_.outputs[0]);
+        kernels_.push_back(b.finish());
+    }
+
+    const Function& fn_;
+    const KernelOptions& options_;
+    std::vector<std::size_t> wrt_params_;
+    std::vector<std::uint32_t> diff_slots_;
+    std::vector<bool> active_;
+    std::vector<Kernel> kernels_;
+};
+
+} // namespace
+
+std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options) {
+    return KernelSet(function, options).build();
+}
+
+} // namespace gradc

@@ -1,0 +1,57 @@
+#pragma once
+// Kernels: the functions of generated-api.md, each as one graph with its parameter list, built from
+// a lowered Function by the AD passes. `f` and `f_jvp`, `f_grad`, `f_vjp`, `f_hessian`, `f_hvp`
+// for a scalar function; `g`, `g_jvp`, `g_vjp`, `g_jacobian` for a vector-valued one. The emitter
+// prints kernels as C++; `gradc eval` interprets the very same kernels, so both agree by construction
+// on what is computed.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "compiler/lower.hpp"
+
+namespace gradc {
+
+struct KernelParam {
+    std::string name;
+    std::size_t size;   // scalars it holds
+    bool scalar;        // a `double` (input) or `double*` to one value (output), not an array
+    bool output;
+};
+
+struct Kernel {
+    std::string name;     // `f_grad`
+    std::string summary;  // one line for the comment above it
+    const Function* function;
+    Graph graph;
+    std::vector<KernelParam> params;
+    struct Element {
+        std::size_t param, index;
+    };
+    std::vector<Element> slots; // input slot -> the parameter element it reads
+    struct Store {
+        Element target;
+        NodeId value; // no_node: zero
+        bool add;     // `+=` rather than `=`
+    };
+    std::vector<Store> stores;
+    NodeId returned = no_node; // for kernels that return the value
+    bool returns_value = false;
+};
+
+struct KernelOptions {
+    bool primal = true, forward = true, reverse = true, hessian = false;
+    std::vector<std::string> wrt; // empty: every parameter
+};
+
+// Thrown for options that do not fit the function (`--wrt` naming no parameter): a usage error.
+class UsageError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options);
+
+} // namespace gradc

@@ -1,0 +1,568 @@
+#include "compiler/lower.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "compiler/source.hpp"
+
+namespace gradc {
+
+std::size_t Parameter::size() const {
+    std::size_t n = 1;
+    for (std::size_t d : dims) n *= d;
+    return n;
+}
+
+namespace x3 = boost::spirit::x3;
+
+namespace {
+
+// A lowered expression: a scalar, vector or matrix of nodes (row-major).
+struct Value {
+    std::vector<std::size_t> dims;
+    std::vector<NodeId> elements;
+
+    bool scalar() const { return dims.empty(); }
+};
+
+std::string describe(const Value& v) {
+    if (v.dims.empty()) return "a scalar";
+    if (v.dims.size() == 1) return fmt::format("a vector of size {}", v.dims[0]);
+    return fmt::format("a {}x{} matrix", v.dims[0], v.dims[1]);
+}
+
+std::string describe_dims(const std::vector<std::size_t>& dims) { return describe(Value{dims, {}}); }
+
+template <class T> const T& unwrap(const T& node) { return node; }
+template <class T> const T& unwrap(const x3::forward_ast<T>& node) { return node.get(); }
+
+// The names visible in one inlined function body.
+struct Frame {
+    std::size_t function_index; // position among the file's functions: calls may only go lower
+    std::unordered_map<std::string, Value> values;
+    std::unordered_map<std::string, long long> range_variables;
+};
+
+class Lowerer {
+  public:
+    Lowerer(const ast::Program& program, const LowerOptions& options)
+        : program_(program), options_(options) {}
+
+    std::vector<Function> lower_program();
+
+  private:
+    // Items
+    void declare_const(const ast::Const& item);
+    Function lower_function(const ast::Function& fn, std::size_t index);
+    Value lower_body(const ast::Function& fn, Frame& frame);
+    void check_new_name(const std::string& name, std::size_t offset, const Frame& frame);
+    std::size_t size_of(const ast::Expr& dim);
+
+    // Expressions
+    Value lower(const ast::Expr& expr);
+    Value lower(const ast::Number& node);
+    Value lower(const ast::Identifier& node);
+    Value lower(const ast::Unary& node);
+    Value lower(const ast::Binary& node);
+    Value lower(const ast::Call& node);
+    Value lower(const ast::Reduction& node);
+    Value lower(const ast::Indexed& node);
+    Value lower(const ast::Conditional& node);
+    Value lower(const ast::ListLiteral& node);
+    Value call_function(const ast::Call& node, std::size_t callee);
+    Value call_vector_builtin(const ast::Call& node, const std::vector<Value>& args);
+    template <class Body> void unroll(const std::vector<ast::Range>& ranges, Body&& body);
+
+    // Compile-time integers (sizes, indices, range bounds)
+    long long integer(const ast::Expr& expr, const char* what);
+    std::optional<long long> integer_value(const ast::Expr& expr, const char* what);
+
+    NodeId scalar(const Value& v, std::size_t offset, const char* what);
+    NodeId condition(const Value& v, std::size_t offset);
+    Value scalar_value(NodeId id) { return Value{{}, {id}}; }
+    NodeId op(std::size_t offset, Op op, NodeId a, NodeId b = no_node, NodeId c = no_node) {
+        graph_->set_origin(offset);
+        return graph_->apply(op, a, b, c);
+    }
+    NodeId constant(std::size_t offset, double v) {
+        graph_->set_origin(offset);
+        return graph_->constant(v);
+    }
+    [[noreturn]] void fail(std::size_t offset, const std::string& message) {
+        throw CompileError(offset, message);
+    }
+
+    const ast::Program& program_;
+    LowerOptions options_;
+    std::unordered_map<std::string, double> consts_;
+    std::unordered_map<std::string, std::size_t> function_index_; // name -> position in functions_
+    std::vector<const ast::Function*> functions_;
+    Graph* graph_ = nullptr;
+    Frame* frame_ = nullptr;
+    std::map<std::vector<NodeId>, Value> inlined_; // (callee, argument nodes) -> result
+    std::size_t work_ = 0;
+};
+
+std::vector<Function> Lowerer::lower_program() {
+    std::vector<Function> result;
+    for (const ast::Item& item : program_.items) {
+        if (const auto* c = boost::get<ast::Const>(&item)) {
+            declare_const(*c);
+            continue;
+        }
+        const auto& fn = boost::get<ast::Function>(item);
+        if (is_builtin_name(fn.name))
+            fail(fn.offset, fmt::format("'{}' is a builtin function and cannot be redefined", fn.name));
+        if (function_index_.count(fn.name) || consts_.count(fn.name))
+            fail(fn.offset, fmt::format("'{}' is already defined", fn.name));
+        const std::size_t index = functions_.size();
+        functions_.push_back(&fn);
+        result.push_back(lower_function(fn, index));
+        function_index_[fn.name] = index;
+    }
+    return result;
+}
+
+void Lowerer::declare_const(const ast::Const& item) {
+    if (is_builtin_name(item.name))
+        fail(item.offset, fmt::format("'{}' is a builtin function and cannot be used as a name", item.name));
+    if (consts_.count(item.name) || function_index_.count(item.name))
+        fail(item.offset, fmt::format("'{}' is already defined", item.name));
+    Graph scratch(options_.node_limit);
+    Frame frame{functions_.size(), {}, {}};
+    graph_ = &scratch;
+    frame_ = &frame;
+    work_ = 0;
+    NodeId id = scalar(lower(item.value), ast::offset_of(item.value), "a const");
+    if (!scratch.is_constant(id))
+        fail(ast::offset_of(item.value), "a const must be computable at compile time");
+    consts_[item.name] = scratch[id].value;
+}
+
+std::size_t Lowerer::size_of(const ast::Expr& dim) {
+    long long n = integer(dim, "a size");
+    if (n <= 0) fail(ast::offset_of(dim), fmt::format("a size must be a positive integer, got {}", n));
+    if (static_cast<unsigned long long>(n) > options_.node_limit)
+        fail(ast::offset_of(dim), fmt::format("size {} exceeds the node limit of {}", n, options_.node_limit));
+    return static_cast<std::size_t>(n);
+}
+
+void Lowerer::check_new_name(const std::string& name, std::size_t offset, const Frame& frame) {
+    if (is_builtin_name(name))
+        fail(offset, fmt::format("'{}' is a builtin function and cannot be used as a name", name));
+    if (frame.values.count(name) || frame.range_variables.count(name) || consts_.count(name))
+        fail(offset, fmt::format("'{}' is already bound; a name is bound only once", name));
+}
+
+Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
+    Function out{fn.name, fn.offset, "", {}, Graph(options_.node_limit), {}, false, 0};
+    graph_ = &out.graph;
+    inlined_.clear();
+    work_ = 0;
+    Frame frame{index, {}, {}};
+    std::vector<std::string> shown;
+    for (const ast::Param& p : fn.params) {
+        check_new_name(p.name, p.offset, frame);
+        Parameter param{p.name, {}, out.input_count};
+        for (const ast::Expr& dim : p.dims) param.dims.push_back(size_of(dim));
+        if (param.size() > options_.node_limit)
+            fail(p.offset, fmt::format("parameter '{}' exceeds the node limit", p.name));
+        Value value{param.dims, {}};
+        graph_->set_origin(p.offset);
+        for (std::size_t i = 0; i < param.size(); ++i)
+            value.elements.push_back(graph_->input(static_cast<std::uint32_t>(out.input_count + i)));
+        frame.values.emplace(p.name, std::move(value));
+        out.input_count += static_cast<std::uint32_t>(param.size());
+        std::string dims;
+        for (std::size_t i = 0; i < param.dims.size(); ++i)
+            dims += (i ? ", " : "[") + std::to_string(param.dims[i]);
+        shown.push_back(param.name + (dims.empty() ? "" : dims + "]"));
+        out.params.push_back(std::move(param));
+    }
+    out.signature = fmt::format("fn {}({})", fn.name, fmt::join(shown, ", "));
+    Value result = lower_body(fn, frame);
+    if (result.dims.size() > 1) result.dims = {result.elements.size()}; // a matrix returns row-major
+    out.vector_valued = !result.scalar();
+    out.outputs = std::move(result.elements);
+    return out;
+}
+
+Value Lowerer::lower_body(const ast::Function& fn, Frame& frame) {
+    Frame* saved = frame_;
+    frame_ = &frame;
+    std::optional<Value> result;
+    for (std::size_t i = 0; i < fn.body.size(); ++i) {
+        if (const auto* ret = boost::get<ast::Return>(&fn.body[i])) {
+            if (i + 1 != fn.body.size())
+                fail(ret->offset, "'return' must be the last statement of the function");
+            result = lower(ret->value);
+            continue;
+        }
+        const auto& let = boost::get<ast::Let>(fn.body[i]);
+        check_new_name(let.name, let.offset, frame);
+        Value value;
+        if (let.ranges.empty()) {
+            value = lower(let.value);
+            for (NodeId id : value.elements) graph_->set_label(id, let.name);
+        } else {
+            unroll(let.ranges, [&](const std::vector<long long>& at) {
+                NodeId id = scalar(lower(let.value), ast::offset_of(let.value), "a comprehension element");
+                std::string label = let.name;
+                for (long long i : at) label += "_" + std::to_string(i);
+                graph_->set_label(id, label);
+                value.elements.push_back(id);
+            });
+            for (const ast::Range& r : let.ranges) {
+                long long n = integer(r.high, "a range bound") - integer(r.low, "a range bound");
+                if (n <= 0) fail(r.offset, "a comprehension range must not be empty");
+                value.dims.push_back(static_cast<std::size_t>(n));
+            }
+        }
+        frame.values.emplace(let.name, std::move(value));
+    }
+    frame_ = saved;
+    if (!result) fail(fn.offset, fmt::format("function '{}' has no 'return'", fn.name));
+    return *result;
+}
+
+// Calls `body(indices)` for every point of the ranges, innermost range fastest, with each range
+// variable bound in the current frame.
+template <class Body> void Lowerer::unroll(const std::vector<ast::Range>& ranges, Body&& body) {
+    std::vector<long long> at;
+    std::function<void(std::size_t)> loop = [&](std::size_t level) {
+        if (level == ranges.size()) return body(at);
+        const ast::Range& r = ranges[level];
+        check_new_name(r.variable, r.offset, *frame_);
+        const long long low = integer(r.low, "a range bound");
+        const long long high = integer(r.high, "a range bound");
+        if (high - low > static_cast<long long>(options_.node_limit))
+            fail(r.offset, fmt::format("the range unrolls past the node limit of {} SSA nodes",
+                                       options_.node_limit));
+        for (long long i = low; i < high; ++i) {
+            frame_->range_variables[r.variable] = i;
+            at.push_back(i);
+            loop(level + 1);
+            at.pop_back();
+        }
+        frame_->range_variables.erase(r.variable);
+    };
+    loop(0);
+}
+
+Value Lowerer::lower(const ast::Expr& expr) {
+    if (++work_ > options_.node_limit)
+        fail(ast::offset_of(expr), fmt::format("the expression unrolls past the node limit of {} SSA nodes",
+                                               options_.node_limit));
+    return boost::apply_visitor([&](const auto& node) { return lower(unwrap(node)); }, expr);
+}
+
+Value Lowerer::lower(const ast::Number& node) {
+    errno = 0;
+    char* end = nullptr;
+    double value = std::strtod(node.text.c_str(), &end);
+    if (errno == ERANGE && std::isinf(value))
+        fail(node.offset, fmt::format("the number {} is too large for a double", node.text));
+    return scalar_value(constant(node.offset, value));
+}
+
+Value Lowerer::lower(const ast::Identifier& node) {
+    if (auto r = frame_->range_variables.find(node.name); r != frame_->range_variables.end())
+        return scalar_value(constant(node.offset, static_cast<double>(r->second)));
+    if (auto v = frame_->values.find(node.name); v != frame_->values.end()) return v->second;
+    if (auto c = consts_.find(node.name); c != consts_.end())
+        return scalar_value(constant(node.offset, c->second));
+    if (function_index_.count(node.name) || is_builtin_name(node.name))
+        fail(node.offset, fmt::format("'{}' is a function; call it with arguments", node.name));
+    fail(node.offset, fmt::format("unknown name '{}'", node.name));
+}
+
+Value Lowerer::lower(const ast::Unary& node) {
+    Value operand = lower(node.operand);
+    const std::size_t at = ast::offset_of(node.operand);
+    if (node.op == "not") return scalar_value(op(node.offset, Op::Not, condition(operand, at)));
+    NodeId x = scalar(operand, at, "an operand of unary minus");
+    return scalar_value(node.op == "-" ? op(node.offset, Op::Neg, x) : x);
+}
+
+Value Lowerer::lower(const ast::Binary& node) {
+    Value left = lower(node.first);
+    std::size_t left_at = ast::offset_of(node.first);
+    for (std::size_t i = 0; i < node.rest.size(); ++i) {
+        const ast::Operation& operation = node.rest[i];
+        const std::string& o = operation.op;
+        const bool comparison = o == "<" || o == "<=" || o == ">" || o == ">=" || o == "==" || o == "!=";
+        if (comparison && i > 0)
+            fail(operation.offset, "comparisons cannot be chained; write 'a < b and b < c'");
+        if (o == "%") fail(operation.offset, "'%' is only allowed in index expressions");
+        Value right = lower(operation.operand);
+        const std::size_t right_at = ast::offset_of(operation.operand);
+        NodeId result;
+        if (o == "and" || o == "or") {
+            result = op(operation.offset, o == "and" ? Op::And : Op::Or, condition(left, left_at),
+                        condition(right, right_at));
+        } else {
+            NodeId a = scalar(left, left_at, "the left operand");
+            NodeId b = scalar(right, right_at, "the right operand");
+            static const std::map<std::string, Op> ops = {
+                {"+", Op::Add}, {"-", Op::Sub}, {"*", Op::Mul}, {"/", Op::Div}, {"^", Op::Pow},
+                {"<", Op::Lt},  {"<=", Op::Le}, {">", Op::Gt},  {">=", Op::Ge}, {"==", Op::Eq},
+                {"!=", Op::Ne}};
+            result = op(operation.offset, ops.at(o), a, b);
+        }
+        left = scalar_value(result);
+    }
+    return left;
+}
+
+Value Lowerer::lower(const ast::Call& node) {
+    if (auto f = function_index_.find(node.name); f != function_index_.end())
+        return call_function(node, f->second);
+    for (std::size_t i = 0; i < functions_.size(); ++i)
+        if (functions_[i]->name == node.name)
+            fail(node.offset, i == frame_->function_index
+                                  ? fmt::format("recursive call to '{}'", node.name)
+                                  : fmt::format("'{}' is defined later", node.name));
+    for (const ast::Item& item : program_.items)
+        if (const auto* fn = boost::get<ast::Function>(&item); fn && fn->name == node.name)
+            fail(node.offset, fmt::format("'{}' is defined later in the file; a function can only "
+                                          "call functions defined before it",
+                                          node.name));
+    std::vector<Value> args;
+    for (const ast::Expr& arg : node.args) args.push_back(lower(arg));
+    const bool vector_argument = !args.empty() && !args[0].scalar();
+    if (vector_argument || node.name == "sum" || node.name == "dot" || node.name == "norm" ||
+        node.name == "logsumexp" || node.name == "softmax")
+        return call_vector_builtin(node, args);
+    if (node.name == "log" && args.size() == 2) { // log(base, x)
+        NodeId base = scalar(args[0], ast::offset_of(node.args[0]), "the base of log");
+        NodeId x = scalar(args[1], ast::offset_of(node.args[1]), "the argument of log");
+        return scalar_value(op(node.offset, Op::Div, op(node.offset, Op::Log, x), op(node.offset, Op::Log, base)));
+    }
+    std::optional<Op> builtin = find_function(node.name, args.size());
+    if (!builtin) {
+        if (!is_builtin_name(node.name)) fail(node.offset, fmt::format("unknown function '{}'", node.name));
+        for (std::size_t arity = 0; arity <= 3; ++arity)
+            if (find_function(node.name, arity))
+                fail(node.offset, fmt::format("'{}' takes {} argument{}, got {}", node.name, arity,
+                                              arity == 1 ? "" : "s", args.size()));
+        fail(node.offset, fmt::format("'{}' takes 2 arguments, got {}", node.name, args.size()));
+    }
+    NodeId operands[3] = {no_node, no_node, no_node};
+    for (std::size_t i = 0; i < args.size(); ++i)
+        operands[i] = scalar(args[i], ast::offset_of(node.args[i]), "an argument");
+    return scalar_value(op(node.offset, *builtin, operands[0], operands[1], operands[2]));
+}
+
+Value Lowerer::call_function(const ast::Call& node, std::size_t callee) {
+    const ast::Function& fn = *functions_[callee];
+    if (node.args.size() != fn.params.size())
+        fail(node.offset, fmt::format("'{}' takes {} argument{}, got {}", fn.name, fn.params.size(),
+                                      fn.params.size() == 1 ? "" : "s", node.args.size()));
+    Frame frame{callee, {}, {}};
+    std::vector<NodeId> key{static_cast<NodeId>(callee)};
+    for (std::size_t i = 0; i < node.args.size(); ++i) {
+        Value arg = lower(node.args[i]);
+        std::vector<std::size_t> expected;
+        for (const ast::Expr& dim : fn.params[i].dims) {
+            Frame* caller = frame_;
+            frame_ = &frame; // sizes are evaluated in the callee's (empty) scope
+            expected.push_back(size_of(dim));
+            frame_ = caller;
+        }
+        if (arg.dims != expected)
+            fail(ast::offset_of(node.args[i]),
+                 fmt::format("argument {} of '{}' must be {}, got {}", i + 1, fn.name,
+                             describe_dims(expected), describe(arg)));
+        key.insert(key.end(), arg.elements.begin(), arg.elements.end());
+        frame.values.emplace(fn.params[i].name, std::move(arg));
+    }
+    if (auto done = inlined_.find(key); done != inlined_.end()) return done->second;
+    Value result = lower_body(fn, frame);
+    inlined_.emplace(std::move(key), result);
+    return result;
+}
+
+Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Value>& args) {
+    const std::string& name = node.name;
+    const std::size_t at = node.offset;
+    const std::size_t expected = name == "dot" ? 2 : 1;
+    if (args.size() != expected)
+        fail(at, fmt::format("'{}' over a vector takes {} argument{}, got {}", name, expected,
+                             expected == 1 ? "" : "s", args.size()));
+    for (std::size_t i = 0; i < args.size(); ++i)
+        if (args[i].scalar())
+            fail(ast::offset_of(node.args[i]),
+                 fmt::format("'{}' expects a vector, got a scalar", name));
+    const std::vector<NodeId>& v = args[0].elements;
+    auto fold = [&](Op combine, const std::vector<NodeId>& items) {
+        NodeId acc = items[0];
+        for (std::size_t i = 1; i < items.size(); ++i) acc = op(at, combine, acc, items[i]);
+        return acc;
+    };
+    if (name == "sum") return scalar_value(fold(Op::Add, v));
+    if (name == "max") return scalar_value(fold(Op::Max, v));
+    if (name == "min") return scalar_value(fold(Op::Min, v));
+    if (name == "dot" || name == "norm") {
+        const std::vector<NodeId>& u = name == "dot" ? args[1].elements : v;
+        if (name == "dot" && args[0].dims != args[1].dims)
+            fail(at, fmt::format("'dot' needs two vectors of the same size, got {} and {}",
+                                 describe(args[0]), describe(args[1])));
+        std::vector<NodeId> products;
+        for (std::size_t i = 0; i < v.size(); ++i) products.push_back(op(at, Op::Mul, v[i], u[i]));
+        NodeId total = fold(Op::Add, products);
+        return scalar_value(name == "dot" ? total : op(at, Op::Sqrt, total));
+    }
+    if (name == "logsumexp" || name == "softmax") {
+        // Shift by the (derivative-free) maximum so that no exponential overflows.
+        NodeId shift = op(at, Op::Detach, fold(Op::Max, v));
+        std::vector<NodeId> exps;
+        for (NodeId x : v) exps.push_back(op(at, Op::Exp, op(at, Op::Sub, x, shift)));
+        NodeId total = fold(Op::Add, exps);
+        if (name == "logsumexp") return scalar_value(op(at, Op::Add, shift, op(at, Op::Log, total)));
+        Value result{args[0].dims, {}};
+        for (NodeId e : exps) result.elements.push_back(op(at, Op::Div, e, total));
+        return result;
+    }
+    fail(at, fmt::format("'{}' expects scalar arguments, got {}", name, describe(args[0])));
+}
+
+Value Lowerer::lower(const ast::Reduction& node) {
+    std::vector<NodeId> terms;
+    unroll(node.ranges, [&](const std::vector<long long>&) {
+        terms.push_back(scalar(lower(node.body), ast::offset_of(node.body), "the body of a reduction"));
+    });
+    if (terms.empty()) {
+        if (node.op == "sum") return scalar_value(constant(node.offset, 0.0));
+        if (node.op == "prod") return scalar_value(constant(node.offset, 1.0));
+        fail(node.offset, fmt::format("'{}' over an empty range", node.op));
+    }
+    const Op combine = node.op == "sum"    ? Op::Add
+                       : node.op == "prod" ? Op::Mul
+                       : node.op == "max"  ? Op::Max
+                                           : Op::Min;
+    NodeId acc = terms[0];
+    for (std::size_t i = 1; i < terms.size(); ++i) acc = op(node.offset, combine, acc, terms[i]);
+    return scalar_value(acc);
+}
+
+Value Lowerer::lower(const ast::Indexed& node) {
+    // A named vector is indexed in place: copying it for every `x[i]` would make loops quadratic.
+    const auto* name = boost::get<ast::Identifier>(&node.base);
+    auto bound = name ? frame_->values.find(name->name) : frame_->values.end();
+    const Value computed = bound != frame_->values.end() ? Value{} : lower(node.base);
+    const Value& base = bound != frame_->values.end() ? bound->second : computed;
+    if (base.scalar()) fail(node.offset, "a scalar cannot be indexed");
+    if (node.indices.size() != base.dims.size())
+        fail(node.offset, fmt::format("{} needs {} ind{}, got {}", describe(base), base.dims.size(),
+                                      base.dims.size() == 1 ? "ex" : "ices", node.indices.size()));
+    std::size_t flat = 0;
+    for (std::size_t k = 0; k < node.indices.size(); ++k) {
+        long long i = integer(node.indices[k], "an index");
+        if (i < 0 || static_cast<std::size_t>(i) >= base.dims[k])
+            fail(ast::offset_of(node.indices[k]),
+                 fmt::format("index {} is out of bounds for {}", i,
+                             base.dims.size() == 1 ? describe(base)
+                                                   : fmt::format("dimension {} of size {} of {}", k + 1,
+                                                                 base.dims[k], describe(base))));
+        flat = flat * base.dims[k] + static_cast<std::size_t>(i);
+    }
+    return scalar_value(base.elements[flat]);
+}
+
+Value Lowerer::lower(const ast::Conditional& node) {
+    NodeId c = condition(lower(node.condition), ast::offset_of(node.condition));
+    if (graph_->is_constant(c)) // decided at compile time: the other branch need not be valid
+        return lower(graph_->is_constant(c, 0.0) ? node.else_branch : node.then_branch);
+    Value a = lower(node.then_branch);
+    Value b = lower(node.else_branch);
+    if (a.dims != b.dims)
+        fail(node.offset, fmt::format("the branches of 'if' differ: {} and {}", describe(a), describe(b)));
+    Value result{a.dims, {}};
+    for (std::size_t i = 0; i < a.elements.size(); ++i)
+        result.elements.push_back(op(node.offset, Op::Select, c, a.elements[i], b.elements[i]));
+    return result;
+}
+
+Value Lowerer::lower(const ast::ListLiteral& node) {
+    Value result{{node.elements.size()}, {}};
+    if (node.elements.empty()) fail(node.offset, "a list needs at least one element");
+    for (const ast::Expr& e : node.elements)
+        result.elements.push_back(scalar(lower(e), ast::offset_of(e), "a list element"));
+    return result;
+}
+
+NodeId Lowerer::scalar(const Value& v, std::size_t offset, const char* what) {
+    if (!v.scalar()) fail(offset, fmt::format("{} must be a scalar, got {}", what, describe(v)));
+    return v.elements[0];
+}
+
+NodeId Lowerer::condition(const Value& v, std::size_t offset) {
+    NodeId id = scalar(v, offset, "a condition");
+    if (info((*graph_)[id].op).kind == Kind::Bool) return id;
+    return op(offset, Op::Ne, id, constant(offset, 0.0));
+}
+
+long long Lowerer::integer(const ast::Expr& expr, const char* what) {
+    if (std::optional<long long> v = integer_value(expr, what)) return *v;
+    fail(ast::offset_of(expr),
+         fmt::format("{} must be a compile-time integer (literals, consts and range variables "
+                     "with + - * / %)",
+                     what));
+}
+
+std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const char* what) {
+    auto whole = [&](double v, std::size_t at) -> std::optional<long long> {
+        if (v != std::floor(v) || std::fabs(v) > 9.0e15)
+            fail(at, fmt::format("{} must be an integer, got {}", what, v));
+        return static_cast<long long>(v);
+    };
+    if (const auto* n = boost::get<ast::Number>(&expr)) return whole(std::strtod(n->text.c_str(), nullptr), n->offset);
+    if (const auto* id = boost::get<ast::Identifier>(&expr)) {
+        if (auto r = frame_->range_variables.find(id->name); r != frame_->range_variables.end())
+            return r->second;
+        if (auto c = consts_.find(id->name); c != consts_.end()) return whole(c->second, id->offset);
+        if (frame_->values.count(id->name))
+            fail(id->offset, fmt::format("{} must be known at compile time, but '{}' is a runtime value",
+                                         what, id->name));
+        fail(id->offset, fmt::format("unknown name '{}'", id->name));
+    }
+    if (const auto* u = boost::get<x3::forward_ast<ast::Unary>>(&expr)) {
+        if (u->get().op == "not") return std::nullopt;
+        long long v = integer(u->get().operand, what);
+        return u->get().op == "-" ? -v : v;
+    }
+    if (const auto* b = boost::get<x3::forward_ast<ast::Binary>>(&expr)) {
+        long long acc = integer(b->get().first, what);
+        for (const ast::Operation& o : b->get().rest) {
+            long long rhs = integer(o.operand, what);
+            if ((o.op == "/" || o.op == "%") && rhs == 0) fail(o.offset, "division by zero in an integer expression");
+            long long result = 0;
+            bool overflow = false;
+            if (o.op == "+") overflow = __builtin_add_overflow(acc, rhs, &result);
+            else if (o.op == "-") overflow = __builtin_sub_overflow(acc, rhs, &result);
+            else if (o.op == "*") overflow = __builtin_mul_overflow(acc, rhs, &result);
+            else if (o.op == "/") result = acc / rhs;
+            else if (o.op == "%") result = acc % rhs;
+            else return std::nullopt;
+            if (overflow) fail(o.offset, "integer overflow in a compile-time expression");
+            acc = result;
+        }
+        return acc;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<Function> lower(const ast::Program& program, const LowerOptions& options) {
+    return Lowerer(program, options).lower_program();
+}
+
+} // namespace gradc

@@ -1,0 +1,47 @@
+#pragma once
+// The op enumeration and per-op facts, all generated from ops.def.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradc {
+
+enum class Op : std::uint8_t {
+#define GRADC_OP(NAME, ...) NAME,
+#include "compiler/ops.def"
+#undef GRADC_OP
+};
+
+enum class Kind : std::uint8_t { Real, Bool };
+
+struct OpInfo {
+    const char* name;   // the enumerator, for dumps
+    const char* source; // the builtin's .expr name, "" when it is not a builtin
+    int arity;
+    Kind kind;
+    const char* cpp; // fmt pattern over the operand texts {0} {1} {2}
+};
+
+const OpInfo& info(Op op);
+
+// The builtin called `name` with `arity` scalar arguments, if there is one.
+std::optional<Op> find_function(std::string_view name, std::size_t arity);
+bool is_builtin_name(std::string_view name); // scalar builtins and vector ones (sum, dot, ...)
+
+// The op's value on doubles (bools are 0 and 1).
+double evaluate(Op op, double a, double b = 0, double c = 0);
+
+// C++ text computing `op` of the operand texts, and of its partial derivative with respect to
+// operand `which` (empty when it is structurally zero), given the result's text. These are what the
+// network compiler uses for elementwise tensor ops.
+std::string cpp_value(Op op, const std::vector<std::string>& args);
+std::string cpp_partial(Op op, std::size_t which, const std::vector<std::string>& args,
+                        const std::string& result);
+
+// The text of runtime/include/gradc/scalar_math.hpp, copied into every emitted header.
+extern const char* const scalar_math_source;
+
+} // namespace gradc

@@ -1,0 +1,98 @@
+#include "compiler/partials.hpp"
+
+#include <cmath>
+
+namespace gradc {
+
+// Not in an anonymous namespace: the op table uses only some of these overloads.
+namespace sym {
+
+// A handle on a graph node with arithmetic that builds nodes, so that ops.def can write its
+// partial derivatives as ordinary formulas. A default Sym is the structural zero.
+struct Sym {
+    Graph* graph = nullptr;
+    NodeId id = no_node;
+};
+
+Sym lift(Graph&, Sym s) { return s; }
+Sym lift(Graph& g, double v) { return {&g, g.constant(v)}; }
+Sym make(Graph& g, Op op, Sym a, Sym b = {}, Sym c = {}) { return {&g, g.apply(op, a.id, b.id, c.id)}; }
+
+// Binary operators between Syms and numbers.
+#define GRADC_SYM_BINARY(OPERATOR, OP)                                                             \
+    Sym operator OPERATOR(Sym a, Sym b) { return make(*a.graph, Op::OP, a, b); }                   \
+    Sym operator OPERATOR(Sym a, double b) { return make(*a.graph, Op::OP, a, lift(*a.graph, b)); } \
+    Sym operator OPERATOR(double a, Sym b) { return make(*b.graph, Op::OP, lift(*b.graph, a), b); }
+GRADC_SYM_BINARY(+, Add)
+GRADC_SYM_BINARY(-, Sub)
+GRADC_SYM_BINARY(*, Mul)
+GRADC_SYM_BINARY(/, Div)
+GRADC_SYM_BINARY(<, Lt)
+GRADC_SYM_BINARY(>, Gt)
+#undef GRADC_SYM_BINARY
+
+Sym operator-(Sym a) { return make(*a.graph, Op::Neg, a); }
+Sym exp(Sym a) { return make(*a.graph, Op::Exp, a); }
+Sym log(Sym a) { return make(*a.graph, Op::Log, a); }
+Sym sqrt(Sym a) { return make(*a.graph, Op::Sqrt, a); }
+Sym sin(Sym a) { return make(*a.graph, Op::Sin, a); }
+Sym cos(Sym a) { return make(*a.graph, Op::Cos, a); }
+Sym sinh(Sym a) { return make(*a.graph, Op::Sinh, a); }
+Sym cosh(Sym a) { return make(*a.graph, Op::Cosh, a); }
+Sym sign(Sym a) { return make(*a.graph, Op::Sign, a); }
+Sym sigmoid(Sym a) { return make(*a.graph, Op::Sigmoid, a); }
+Sym pow(Sym a, Sym b) { return make(*a.graph, Op::Pow, a, b); }
+template <class T, class F> Sym select(Sym c, T t, F f) {
+    Graph& g = *c.graph;
+    return make(g, Op::Select, c, lift(g, t), lift(g, f));
+}
+
+} // namespace sym
+
+using sym::lift;
+using sym::Sym;
+
+NodeId build_partial(Graph& g, NodeId node, int which) {
+    const Node n = g[node];
+    const Sym a{&g, n.args[0]}, b{&g, n.args[1]}, c{&g, n.args[2]}, y{&g, node};
+    const Sym ZERO{};
+    (void)a, (void)b, (void)c, (void)y;
+    switch (n.op) {
+#define GRADC_OP(NAME, SOURCE, ARITY, KIND, VALUE, CPP, D_A, D_B, D_C)                             \
+    case Op::NAME:                                                                                 \
+        switch (which) {                                                                           \
+        case 0: return lift(g, D_A).id;                                                            \
+        case 1: return lift(g, D_B).id;                                                            \
+        default: return lift(g, D_C).id;                                                           \
+        }
+#include "compiler/ops.def"
+#undef GRADC_OP
+    }
+    return no_node;
+}
+
+NodeId scale(Graph& g, NodeId factor, NodeId partial) {
+    if (factor == no_node || partial == no_node) return no_node;
+    if (g.is_constant(factor, 0.0) || g.is_constant(partial, 0.0)) return no_node;
+    auto zero_or = [&](NodeId id) { return id == no_node ? g.constant(0.0) : id; };
+    for (auto [guarded, other] : {std::pair{partial, factor}, std::pair{factor, partial}}) {
+        const Node s = g[guarded]; // a copy: scale() below appends to the graph
+        if (s.op != Op::Select) continue;
+        const bool zero_then = g.is_constant(s.args[1], 0.0);
+        const bool zero_else = g.is_constant(s.args[2], 0.0);
+        if (!zero_then && !zero_else && guarded == factor) continue;
+        const NodeId then_part = scale(g, other, s.args[1]);
+        const NodeId else_part = scale(g, other, s.args[2]);
+        if (then_part == no_node && else_part == no_node) return no_node;
+        return g.apply(Op::Select, s.args[0], zero_or(then_part), zero_or(else_part));
+    }
+    return g.apply(Op::Mul, factor, partial);
+}
+
+NodeId accumulate(Graph& g, NodeId sum, NodeId term) {
+    if (sum == no_node) return term;
+    if (term == no_node) return sum;
+    return g.apply(Op::Add, sum, term);
+}
+
+} // namespace gradc
