@@ -167,6 +167,7 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
     inlined_.clear();
     work_ = 0;
     Frame frame{index, {}, {}};
+    frame_ = &frame; // parameter sizes may name consts, but not earlier parameters
     std::vector<std::string> shown;
     for (const ast::Param& p : fn.params) {
         check_new_name(p.name, p.offset, frame);
