@@ -1,0 +1,83 @@
+// Kernels shared by the network code gradc emits (the emitter copies this text into each header):
+// a register-blocked matrix product, a transpose and a small reproducible random generator.
+// Sizes that shape the loops are template parameters, so every loop bound is a constant.
+#ifndef GRADC_NET_KERNELS
+#define GRADC_NET_KERNELS
+namespace gradc_rt {
+
+// C[i][j] (+)= sum_p A[i * ars + p * acs] * B[p * Cols + j] for i < rows, p < inner, j < Cols.
+// The columns are processed in blocks of four SIMD vectors, four rows at a time, with the
+// accumulators in registers: B is read contiguously and each A element is broadcast.
+template <int Cols, class T>
+inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
+                 const T* __restrict b, T* __restrict c, bool accumulate) {
+    typedef T vec __attribute__((vector_size(64), aligned(alignof(T)), may_alias));
+    constexpr int lanes = static_cast<int>(64 / sizeof(T));
+    constexpr int block = 4 * lanes;
+    constexpr int blocked = Cols / block * block;
+    int i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        for (int j = 0; j < blocked; j += block) {
+            vec acc[4][4];
+            for (int r = 0; r < 4; ++r)
+                for (int v = 0; v < 4; ++v)
+                    acc[r][v] = accumulate ? *reinterpret_cast<const vec*>(c + (i + r) * Cols + j + v * lanes)
+                                           : vec{};
+            for (int p = 0; p < inner; ++p) {
+                const T* row = b + p * Cols + j;
+                vec bv[4];
+                for (int v = 0; v < 4; ++v) bv[v] = *reinterpret_cast<const vec*>(row + v * lanes);
+                for (int r = 0; r < 4; ++r) {
+                    const T s = a[(i + r) * ars + p * acs];
+                    for (int v = 0; v < 4; ++v) acc[r][v] += s * bv[v];
+                }
+            }
+            for (int r = 0; r < 4; ++r)
+                for (int v = 0; v < 4; ++v)
+                    *reinterpret_cast<vec*>(c + (i + r) * Cols + j + v * lanes) = acc[r][v];
+        }
+    }
+    // What the blocks leave: the last columns of every row, and the last rows.
+    for (int r = 0; r < rows; ++r) {
+        const int first = r < i ? blocked : 0;
+        if (first == Cols) continue;
+        T* out = c + r * Cols;
+        if (!accumulate)
+            for (int j = first; j < Cols; ++j) out[j] = T(0);
+        for (int p = 0; p < inner; ++p) {
+            const T s = a[r * ars + p * acs];
+            const T* row = b + p * Cols;
+            for (int j = first; j < Cols; ++j) out[j] += s * row[j];
+        }
+    }
+}
+
+// out (Cols x Rows) = the transpose of in (Rows x Cols).
+template <int Rows, int Cols, class T> inline void transpose(const T* __restrict in, T* __restrict out) {
+    for (int i = 0; i < Rows; ++i)
+        for (int j = 0; j < Cols; ++j) out[j * Rows + i] = in[i * Cols + j];
+}
+
+// splitmix64: the same numbers on every platform and compiler.
+class Random {
+  public:
+    explicit Random(unsigned long long seed = 0) : state_(seed) {}
+    unsigned long long next() {
+        unsigned long long z = (state_ += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+    double normal() { // Box-Muller
+        const double u = 1.0 - uniform(), v = uniform();
+        return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
+    }
+    unsigned long long below(unsigned long long n) { return next() % n; }
+
+  private:
+    unsigned long long state_;
+};
+
+} // namespace gradc_rt
+#endif

@@ -1,0 +1,3 @@
+#ifndef GRADC_NET_TRAIN
+#define GRADC_NET_TRAIN
+#endif
