@@ -29,7 +29,9 @@ std::string cpp_identifier(const std::string& name) {
         "auto", "bool", "break", "case", "char", "class", "const", "continue", "default", "delete",
         "do", "double", "else", "enum", "float", "for", "if", "int", "long", "new", "operator",
         "private", "public", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-        "template", "this", "union", "unsigned", "using", "void", "while", "theta", "grad"};
+        "template", "this", "union", "unsigned", "using", "void", "while", "and", "or", "not",
+        "xor", "bitand", "bitor", "compl", "and_eq", "or_eq", "xor_eq", "not_eq", "theta", "grad",
+        "moment1", "moment2", "steps", "random"};
     std::string out;
     for (char c : name) out += c == '.' ? '_' : c;
     return reserved.count(out) ? out + "_" : out;
@@ -456,8 +458,7 @@ int Lowering::map(const ScalarFunction& fn, const std::vector<int>& args, std::s
 }
 
 int Lowering::matmul(int left, int right, std::size_t offset) {
-    const Tensor& a = at(left);
-    const Tensor& b = at(right);
+    const Tensor a = at(left), b = at(right); // copies: adding the result may move the tensors
     auto describe = [](const Tensor& t) {
         return (t.role == Role::Value ? std::string("") : "`" + t.name + "` ") + shape_text(t.dims);
     };
@@ -711,7 +712,7 @@ int Lowering::call(const ast::Call& c) {
 }
 
 void Lowering::lower(const ast::Network& network) {
-    net_.name = network.name.name;
+    net_.name = cpp_identifier(network.name.name);
     for (const ast::Statement& statement : network.statements) {
         if (const auto* d = boost::get<ast::Declaration>(&statement)) {
             declare(*d);
