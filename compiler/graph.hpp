@@ -40,6 +40,9 @@ class Graph {
     bool is_constant(NodeId id, double value) const;
     bool is_constant(NodeId id) const { return nodes_[id].op == Op::Const; }
 
+    // The limit applies to what lowering unrolls; derivative programs lift it.
+    void set_node_limit(std::size_t limit) { node_limit_ = limit; }
+
     // The source offset recorded on nodes built from now on.
     void set_origin(std::size_t offset) { origin_ = static_cast<std::uint32_t>(offset); }
     std::size_t origin() const { return origin_; }

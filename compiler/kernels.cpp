@@ -1,6 +1,7 @@
 #include "compiler/kernels.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "compiler/forward_ad.hpp"
 #include "compiler/reverse_ad.hpp"
@@ -17,6 +18,7 @@ class KernelBuilder {
         k_.summary = std::move(summary);
         k_.function = &fn;
         k_.graph = fn.graph;
+        k_.graph.set_node_limit(std::numeric_limits<std::size_t>::max());
         for (const Parameter& p : fn.params) {
             const std::size_t param = k_.params.size();
             k_.params.push_back({p.name, p.size(), p.dims.empty(), false});

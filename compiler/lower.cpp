@@ -95,6 +95,13 @@ class Lowerer {
         graph_->set_origin(offset);
         return graph_->constant(v);
     }
+    // Unrolled iterations and inlined calls may build no new node (`sum(i in 0..N: 0)`), so they
+    // are counted too, against the same limit.
+    void count_work(std::size_t offset) {
+        if (++work_ > options_.node_limit)
+            fail(offset, fmt::format("the expression unrolls past the node limit of {} SSA nodes",
+                                     options_.node_limit));
+    }
     [[noreturn]] void fail(std::size_t offset, const std::string& message) {
         throw CompileError(offset, message);
     }
@@ -247,6 +254,7 @@ template <class Body> void Lowerer::unroll(const std::vector<ast::Range>& ranges
             fail(r.offset, fmt::format("the range unrolls past the node limit of {} SSA nodes",
                                        options_.node_limit));
         for (long long i = low; i < high; ++i) {
+            count_work(r.offset);
             frame_->range_variables[r.variable] = i;
             at.push_back(i);
             loop(level + 1);
@@ -258,9 +266,6 @@ template <class Body> void Lowerer::unroll(const std::vector<ast::Range>& ranges
 }
 
 Value Lowerer::lower(const ast::Expr& expr) {
-    if (++work_ > options_.node_limit)
-        fail(ast::offset_of(expr), fmt::format("the expression unrolls past the node limit of {} SSA nodes",
-                                               options_.node_limit));
     return boost::apply_visitor([&](const auto& node) { return lower(unwrap(node)); }, expr);
 }
 
@@ -384,6 +389,7 @@ Value Lowerer::call_function(const ast::Call& node, std::size_t callee) {
         key.insert(key.end(), arg.elements.begin(), arg.elements.end());
         frame.values.emplace(fn.params[i].name, std::move(arg));
     }
+    count_work(node.offset);
     if (auto done = inlined_.find(key); done != inlined_.end()) return done->second;
     Value result = lower_body(fn, frame);
     inlined_.emplace(std::move(key), result);
