@@ -16,7 +16,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "compiler/dot.hpp"
 #include "compiler/emit_cpp.hpp"
+#include "compiler/explain.hpp"
 #include "compiler/interpret.hpp"
 #include "compiler/kernels.hpp"
 #include "compiler/pipeline.hpp"
@@ -39,8 +41,12 @@ struct EvalArgs {
 };
 
 struct InspectArgs {
-    std::string file, function;
-    bool ssa = false, tangent = false, adjoint = false;
+    std::string file, function, point;
+    bool ssa = false, tangent = false, adjoint = false, dot = false;
+};
+
+struct ExplainArgs {
+    std::string file, function, point;
 };
 
 std::size_t node_limit = 10'000'000;
@@ -284,10 +290,41 @@ int eval_command(const EvalArgs& args) {
     return 0;
 }
 
+std::vector<double> flat_point(const Function& fn, const std::string& point) {
+    std::vector<double> flat;
+    for (const auto& p : parse_point(fn, point)) flat.insert(flat.end(), p.begin(), p.end());
+    return flat;
+}
+
+int dot_command(const InspectArgs& args, const SourceFile& source, const std::vector<std::string>& only) {
+    const std::vector<Function> functions = compile_functions(source, {node_limit}, only);
+    if (!args.point.empty() && functions.size() != 1)
+        throw UsageError(args.file + " defines several functions: choose one with --fn to use --at");
+    std::vector<const Function*> shown;
+    for (const Function& fn : functions) shown.push_back(&fn);
+    std::vector<double> at;
+    if (!args.point.empty()) at = flat_point(functions[0], args.point);
+    fmt::print("{}", print_dot(source, shown, {args.point.empty() ? nullptr : &at}));
+    return 0;
+}
+
+int explain_command(const ExplainArgs& args) {
+    const SourceFile source = SourceFile::load(args.file);
+    std::vector<std::string> only;
+    if (!args.function.empty()) only.push_back(args.function);
+    const std::vector<Function> functions = compile_functions(source, {node_limit}, only);
+    if (functions.empty()) throw InputError(args.file + ": error: the file defines no function");
+    if (functions.size() > 1) throw UsageError(args.file + " defines several functions: choose one with --fn");
+    fmt::print("{}", explain(source, functions[0], flat_point(functions[0], args.point)));
+    return 0;
+}
+
 int inspect_command(const InspectArgs& args) {
     const SourceFile source = SourceFile::load(args.file);
     std::vector<std::string> only;
     if (!args.function.empty()) only.push_back(args.function);
+    if (args.dot) return dot_command(args, source, only);
+    if (!args.point.empty()) throw UsageError("inspect: --at goes with --dot");
     const std::string suffix = args.tangent ? "_jvp" : args.adjoint ? "_grad" : "";
     for (const Function& fn : compile_functions(source, {node_limit}, only)) {
         KernelOptions options;
@@ -367,8 +404,19 @@ int main(int argc, char** argv) {
     auto* ssa = i->add_flag("--ssa", inspect.ssa, "the primal SSA graph (default)");
     auto* tangent = i->add_flag("--tangent", inspect.tangent, "the forward-mode tangent program");
     auto* adjoint = i->add_flag("--adjoint", inspect.adjoint, "the reverse-mode adjoint program");
-    ssa->excludes(tangent)->excludes(adjoint);
-    tangent->excludes(adjoint);
+    auto* dot = i->add_flag("--dot", inspect.dot,
+                            "Graphviz DOT of the computation graph, edges labelled with local partials");
+    i->add_option("--at", inspect.point, "with --dot: show values and partials at this point: x=1,a=2");
+    ssa->excludes(tangent)->excludes(adjoint)->excludes(dot);
+    tangent->excludes(adjoint)->excludes(dot);
+    adjoint->excludes(dot);
+
+    ExplainArgs explain_args;
+    CLI::App* x = app.add_subcommand(
+        "explain", "the course table at a point: every w_i, its value, tangents and adjoint");
+    x->add_option("file", explain_args.file, "the .expr file")->required();
+    x->add_option("--fn", explain_args.function, "the function (needed when the file has several)");
+    x->add_option("--at", explain_args.point, "the point: x=1,a=2 (vectors: v=[1,2])")->required();
 
     try {
         app.parse(argc, argv);
@@ -382,10 +430,14 @@ int main(int argc, char** argv) {
         return run_with_large_stack([&] {
             if (c->parsed()) return compile_command(compile);
             if (e->parsed()) return eval_command(eval);
+            if (x->parsed()) return explain_command(explain_args);
             return inspect_command(inspect);
         });
     } catch (const CompileError& error) {
-        const std::string& path = c->parsed() ? compile.file : e->parsed() ? eval.file : inspect.file;
+        const std::string& path = c->parsed()   ? compile.file
+                                  : e->parsed() ? eval.file
+                                  : x->parsed() ? explain_args.file
+                                                : inspect.file;
         std::cerr << format_diagnostic(SourceFile::load(path), error.offset(), error.what());
         return 1;
     } catch (const InputError& error) {
