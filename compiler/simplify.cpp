@@ -9,6 +9,7 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
     case Op::Add:
         if (g.is_constant(b, 0.0)) return a;
         if (g.is_constant(a, 0.0)) return b;
+        if (a == b) return g.apply(Op::Mul, g.constant(2.0), a); // exact: x + x == 2 * x
         if (is(b, Op::Neg)) return g.apply(Op::Sub, a, arg(b, 0));
         if (is(a, Op::Neg)) return g.apply(Op::Sub, b, arg(a, 0));
         // Adjoints guarded by the same condition add under that condition.
@@ -32,14 +33,11 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
         if (g.is_constant(b, -1.0)) return g.apply(Op::Neg, a);
         if (g.is_constant(a, -1.0)) return g.apply(Op::Neg, b);
         if (is(a, Op::Neg) && is(b, Op::Neg)) return g.apply(Op::Mul, arg(a, 0), arg(b, 0));
-        if (is(a, Op::Neg)) return g.apply(Op::Neg, g.apply(Op::Mul, arg(a, 0), b));
-        if (is(b, Op::Neg)) return g.apply(Op::Neg, g.apply(Op::Mul, a, arg(b, 0)));
         break;
     case Op::Div:
         if (g.is_constant(b, 1.0)) return a;
         if (g.is_constant(b, -1.0)) return g.apply(Op::Neg, a);
         if (is(a, Op::Neg) && is(b, Op::Neg)) return g.apply(Op::Div, arg(a, 0), arg(b, 0));
-        if (is(a, Op::Neg)) return g.apply(Op::Neg, g.apply(Op::Div, arg(a, 0), b));
         break;
     case Op::Neg:
         if (is(a, Op::Neg)) return arg(a, 0);
