@@ -19,6 +19,7 @@
 #include "compiler/dot.hpp"
 #include "compiler/emit_cpp.hpp"
 #include "compiler/explain.hpp"
+#include "runtime/network.hpp"
 #include "compiler/interpret.hpp"
 #include "compiler/kernels.hpp"
 #include "compiler/pipeline.hpp"
@@ -29,7 +30,7 @@ namespace gradc {
 namespace {
 
 struct CompileArgs {
-    std::string file, output = "-", mode = "all", name_space, type = "double", wrt;
+    std::string file, output = "-", mode = "all", name_space, type, wrt; // type: double (.expr) or float (.net)
     std::vector<std::string> functions;
     bool hessian = false, with_main = false;
 };
@@ -88,10 +89,16 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-int compile_command(const CompileArgs& args) {
+int compile_command(CompileArgs args) {
+    const bool network = ends_with(args.file, ".net");
+    if (args.type.empty()) args.type = network ? "float" : "double";
     if (args.type != "double" && args.type != "float") throw UsageError("--type must be double or float");
     const SourceFile source = SourceFile::load(args.file);
-    if (ends_with(args.file, ".net")) throw UsageError("compiling .net files is not wired in yet");
+    if (network) {
+        write_output(args.output, net::compile_network(source, {args.type, args.with_main, args.name_space}));
+        return 0;
+    }
+    if (args.with_main) throw UsageError("--main applies to .net files only");
     KernelOptions options;
     options.primal = true;
     options.forward = args.mode == "all" || args.mode == "forward";
@@ -385,7 +392,19 @@ int main(int argc, char** argv) {
     c->add_option("--fn", compile.functions, "emit only this function (repeatable)");
     c->add_option("--wrt", compile.wrt, "differentiate only with respect to these parameters: a,b");
     c->add_option("--namespace", compile.name_space, "C++ namespace (default: the file stem)");
-    c->add_option("--type", compile.type, "scalar type: double or float")->capture_default_str();
+    c->add_option("--type", compile.type, "scalar type: double or float (default: double for .expr, float for .net)");
+    c->add_flag("--main", compile.with_main, ".net: add a main() that trains from the data statements");
+
+    net::TrainOptions train;
+    std::string train_file;
+    int train_epochs = 0;
+    CLI::App* t = app.add_subcommand("train", "build a .net network's training program and run it");
+    t->add_option("file", train_file, "the .net file")->required();
+    auto* epochs = t->add_option("--epochs", train_epochs, "override the epochs of the file")->check(CLI::PositiveNumber);
+    t->add_option("--data", train.data, "train on this data file instead of train_data's");
+    t->add_flag("--json", train.json, "one JSON object per epoch, then one with the test accuracy");
+    t->add_option("--save", train.save, "write the trained weights to this file");
+    t->add_option("--type", train.scalar_type, "scalar type: float or double")->capture_default_str();
 
     EvalArgs eval;
     CLI::App* e = app.add_subcommand("eval", "evaluate a function at points with the interpreter");
@@ -423,22 +442,24 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& error) {
         return app.exit(error) == 0 ? 0 : 2;
     }
-    std::string file;
-    const SourceFile* shown = nullptr;
-    (void)shown;
+    const std::string& input_file = c->parsed()   ? compile.file
+                                    : e->parsed() ? eval.file
+                                    : x->parsed() ? explain_args.file
+                                    : t->parsed() ? train_file
+                                                  : inspect.file;
     try {
         return run_with_large_stack([&] {
+            if (t->parsed()) {
+                if (*epochs) train.epochs = train_epochs;
+                return net::train_network(train_file, train);
+            }
             if (c->parsed()) return compile_command(compile);
             if (e->parsed()) return eval_command(eval);
             if (x->parsed()) return explain_command(explain_args);
             return inspect_command(inspect);
         });
     } catch (const CompileError& error) {
-        const std::string& path = c->parsed()   ? compile.file
-                                  : e->parsed() ? eval.file
-                                  : x->parsed() ? explain_args.file
-                                                : inspect.file;
-        std::cerr << format_diagnostic(SourceFile::load(path), error.offset(), error.what());
+        std::cerr << format_diagnostic(SourceFile::load(input_file), error.offset(), error.what());
         return 1;
     } catch (const InputError& error) {
         std::cerr << error.what() << "\n";
