@@ -289,17 +289,19 @@ void Emitter::step(std::string& out, const Step& s, const std::string& indent) {
 
 std::string Emitter::forward_function(const std::string& name, const std::set<int>& wanted,
                                       bool training) {
-    std::string out = fmt::format("    void {}(int n{}) {{\n", name, training ? ", bool training" : "");
-    out += "        State& s = *state_;\n";
-    std::string last;
+    std::string body, last;
     for (const Step& s : graph_.forward) {
         if (!wanted.count(s.out)) continue;
-        if (where(s.offset) != last) out += "        // " + where(s.offset) + "\n";
+        if (where(s.offset) != last) body += "        // " + where(s.offset) + "\n";
         last = where(s.offset);
-        step(out, s, "        ");
+        step(body, s, "        ");
     }
-    if (training && out.find("training") == out.rfind("training")) out += "        (void)training;\n";
-    return out + "    }\n";
+    const bool dropout = body.find("training") != std::string::npos;
+    std::string out = fmt::format("    void {}(int n{}) {{\n        State& s = *state_;\n", name,
+                                  training ? ", bool training" : "");
+    if (dropout && !training) out += "        constexpr bool training = false; // no dropout\n";
+    if (!dropout && training) out += "        (void)training;\n";
+    return out + body + "    }\n";
 }
 
 std::string Emitter::backward_function() {
