@@ -143,7 +143,7 @@ void throw_syntax_error(const ParseState& state, const char* where, const std::s
         }
         if (at_end) throw CompileError(offset, "expected '}' to close the function body");
         if (message == end_of_block_message)
-            throw CompileError(offset, "expected 'let', 'return' or '}', found " + found);
+            throw CompileError(offset, "expected 'let', 'return' or '}'");
         throw CompileError(offset, "unexpected " + found +
                                        ": expected a newline or ';' to end the statement");
     }

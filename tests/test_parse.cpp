@@ -208,6 +208,13 @@ fn loss(w[9], x[2], y) {                          # block function
         CHECK(f.body.size() == 2);
     }
 
+    TEST_CASE("CRLF line endings and tabs") {
+        ast::Program program =
+            parse("const N = 2\r\nfn f(x,\r\n  y) {\r\n\tlet a = x\t* y\r\n\treturn a\r\n}\r\n");
+        REQUIRE(program.items.size() == 2);
+        CHECK(boost::get<ast::Function>(program.items[1]).body.size() == 2);
+    }
+
     TEST_CASE("newlines inside brackets do not end a statement; comments are skipped") {
         CHECK(shape("(1 +\n 2) * f(x,\n y) + v[\n0]  # comment (\n") ==
               "(((1 + 2) * f(x, y)) + v[0])");
@@ -346,8 +353,7 @@ fn loss(w[9], x[2], y) {                          # block function
             {"const N 3", "1:9", "expected '=' after the constant's name"},
             {"fn f(x) { let y = 1 2 }", "1:21",
              "unexpected number '2': expected a newline or ';' to end the statement"},
-            {"fn f(x) { let y = 1\nfoo }", "2:1",
-             "expected 'let', 'return' or '}', found name 'foo'"},
+            {"fn f(x) { let y = 1\nfoo }", "2:1", "expected 'let', 'return' or '}'"},
             {"fn f(x) { let y 1 }", "1:17", "expected '=' after the name in 'let'"},
             {"fn f(x) { let v[0] = 1 }", "1:17", "expected a range such as 'i in 0..N'"},
             {"fn f(x) { let v[i 0..3] = 1 }", "1:19", "expected 'in' after the range variable"},
