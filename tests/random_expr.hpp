@@ -662,13 +662,14 @@ struct Difference {
     bool ok;
     double value;
 };
-template <class F> Difference central_difference(F&& f, double x, double scale = 1) {
+template <class F>
+Difference central_difference(F&& f, double x, double scale = 1, double agree = 1e-6) {
     const double h = 1e-4 * std::max(1.0, std::fabs(x));
     const double d1 = (f(x + h) - f(x - h)) / (2 * h);
     const double d2 = (f(x + h / 2) - f(x - h / 2)) / h;
     const double value = (4 * d2 - d1) / 3;
     const bool ok = std::isfinite(d1) && std::isfinite(d2) &&
-                    std::fabs(d1 - d2) <= 1e-6 * (scale + std::fabs(d2));
+                    std::fabs(d1 - d2) <= agree * (scale + std::fabs(d2));
     return {ok, value};
 }
 

@@ -337,6 +337,9 @@ std::vector<std::string> random_sources(int count, std::uint64_t first_seed) {
 
 constexpr int random_file_count = 260; // 1040 functions
 constexpr std::uint64_t random_seed = 20261122;
+constexpr int emitted_file_count = 40; // of the random files, also compiled as C++
+constexpr int float_file_count = 12;
+constexpr std::size_t emitted_hessian_inputs = 5; // keeps the emitted headers small
 
 // Second-order kernels for functions of at most this many scalar inputs (dense Hessians).
 constexpr std::size_t hessian_inputs = 8;
@@ -396,6 +399,326 @@ TEST_CASE("differential: 1000+ random expressions, forward vs reverse vs finite 
     fail.report("random");
     CHECK(fail.skipped < fail.compared / 5); // the comparisons mostly happen
     CHECK(scalar + vector >= 1000);
+}
+
+} // namespace gradc::test
+
+// ---------------------------------------------------------------------------------------------
+// The emitted C++, compiled with the system compilers and run, against the interpreter.
+
+namespace gradc::test {
+namespace {
+
+// One number the driver prints, with what the interpreter says it must be.
+struct Expected {
+    std::string label;
+    double value;
+    double tolerance; // absolute
+};
+
+std::string literal(double v, bool single) {
+    char buf[64];
+    if (single)
+        std::snprintf(buf, sizeof buf, "%af", static_cast<double>(static_cast<float>(v)));
+    else
+        std::snprintf(buf, sizeof buf, "%a", v);
+    return buf;
+}
+
+// Writes, for every kernel of `cf` and every point, a block of driver code that calls the emitted
+// function in namespace `ns` and prints every result as `ID VALUE`; appends what each must be.
+// Output arrays start filled with a sentinel: kernels that overwrite must overwrite every element,
+// and `_vjp` kernels must add into it.
+void drive(const CompiledFile& cf, const std::string& ns, bool single, int point_count,
+           Points& points, std::string& code, std::vector<Expected>& expected) {
+    const char* T = single ? "float" : "double";
+    for (std::size_t i = 0; i < cf.functions.size(); ++i) {
+        const Function& fn = cf.functions[i];
+        for (int p = 0; p < point_count; ++p) {
+            std::vector<double> x = points.vector(fn.input_count);
+            if (single)
+                for (double& v : x)
+                    v = static_cast<float>(v);
+            for (const Kernel& k : cf.kernels[i]) {
+                const bool accumulates =
+                    k.name.size() > 4 && k.name.compare(k.name.size() - 4, 4, "_vjp") == 0;
+                std::vector<std::vector<double>> extra;
+                for (std::size_t q = fn.params.size(); q < k.params.size(); ++q)
+                    if (!k.params[q].output) {
+                        extra.push_back(points.vector(k.params[q].size, -1, 1));
+                        if (single)
+                            for (double& v : extra.back())
+                                v = static_cast<float>(v);
+                    }
+                const auto inputs = kernel_inputs(k, split(fn, x), extra);
+                const KernelResult r = run_kernel(k, inputs);
+                // Conditioning, for the float build: how much the results move when every input
+                // moves by a relative 1e-6.
+                std::vector<double> spread;
+                auto flat = [&](const KernelResult& res) {
+                    std::vector<double> all;
+                    if (k.returns_value) all.push_back(res.value);
+                    for (std::size_t q = 0; q < k.params.size(); ++q)
+                        if (k.params[q].output)
+                            all.insert(all.end(), res.outputs[q].begin(), res.outputs[q].end());
+                    return all;
+                };
+                const std::vector<double> base = flat(r);
+                spread.assign(base.size(), 0.0);
+                if (single)
+                    for (int trial = 0; trial < 2; ++trial) {
+                        auto moved = inputs;
+                        for (auto& v : moved)
+                            for (double& e : v)
+                                e *= 1 + points.real(-1e-6, 1e-6);
+                        const std::vector<double> other = flat(run_kernel(k, moved));
+                        for (std::size_t e = 0; e < base.size(); ++e)
+                            spread[e] = std::max(spread[e], std::fabs(other[e] - base[e]));
+                    }
+                std::string block = "    {\n", call = ns + "::" + k.name + "(", prints;
+                std::size_t printed = 0;
+                const std::string label = ns + "::" + k.name + " at " + show(x) + " with " + [&] {
+                    std::string s;
+                    for (const auto& e : extra)
+                        s += show(e) + " ";
+                    return s;
+                }();
+                auto expect = [&](const std::string& what, double value, double sentinel_added) {
+                    const double v = value + sentinel_added;
+                    const double tol = single ? 1e-3 * (1e-3 + std::fabs(v)) + 100 * spread[printed]
+                                              : 1e-12 * std::fabs(v) + 1e-300;
+                    prints +=
+                        "        out(" + std::to_string(expected.size()) + ", " + what + ");\n";
+                    expected.push_back({label + " " + what, v, tol});
+                    ++printed;
+                };
+                if (k.returns_value) {
+                    call = std::string("        const ") + T + " r = " + call;
+                    expect("r", r.value, 0);
+                } else {
+                    call = "        " + call;
+                }
+                for (std::size_t q = 0; q < k.params.size(); ++q) {
+                    const KernelParam& kp = k.params[q];
+                    const std::string var = "p" + std::to_string(q);
+                    if (q) call += ", ";
+                    if (!kp.output) {
+                        if (kp.scalar) {
+                            call += literal(inputs[q][0], single);
+                        } else {
+                            block += std::string("        const ") + T + " " + var + "[] = {";
+                            for (std::size_t e = 0; e < kp.size; ++e)
+                                block += (e ? ", " : "") + literal(inputs[q][e], single);
+                            block += "};\n";
+                            call += var;
+                        }
+                        continue;
+                    }
+                    const double sentinel = accumulates && kp.name != "out" ? 0.25 : 7.5;
+                    block += std::string("        ") + T + " " + var + "[" +
+                             std::to_string(kp.size) + "] = {";
+                    for (std::size_t e = 0; e < kp.size; ++e)
+                        block += (e ? ", " : "") + literal(sentinel, single);
+                    block += "};\n";
+                    call += var;
+                    for (std::size_t e = 0; e < kp.size; ++e)
+                        expect(var + "[" + std::to_string(e) + "]", r.outputs[q][e],
+                               accumulates && kp.name != "out" ? sentinel : 0.0);
+                }
+                code += block + call + ");\n" + prints + "    }\n";
+            }
+        }
+    }
+}
+
+struct Build {
+    std::string compiler, flags, exe;
+};
+
+// Compiles the drivers with every compiler, two at a time (CI has 2 cores), and runs each
+// executable; checks every printed number against `expected`.
+void compile_and_compare(const std::string& dir, const std::vector<std::string>& drivers,
+                         const std::vector<std::vector<Expected>>& expected,
+                         const std::vector<Build>& builds) {
+    std::vector<std::string> jobs, exes;
+    std::vector<std::size_t> which;
+    for (const Build& b : builds)
+        for (std::size_t d = 0; d < drivers.size(); ++d) {
+            const std::string exe = dir + "/" + b.exe + std::to_string(d);
+            jobs.push_back(b.compiler + " " + b.flags + " -I" + dir + " " + drivers[d] + " -o " +
+                           exe + " >" + exe + ".log 2>&1; echo $? >" + exe + ".status");
+            exes.push_back(exe);
+            which.push_back(d);
+        }
+    std::string script;
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+        script += "(" + jobs[j] + ") &\n" + (j % 2 ? "wait\n" : "");
+    script += "wait\n";
+    write_file(dir + "/build.sh", script);
+    const auto started = std::chrono::steady_clock::now();
+    run("sh " + dir + "/build.sh");
+    MESSAGE("compiled "
+            << jobs.size() << " drivers in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            << " s");
+    for (std::size_t j = 0; j < exes.size(); ++j) {
+        const std::string status = read_file(exes[j] + ".status");
+        INFO(jobs[j]);
+        if (status != "0\n") {
+            FAIL_CHECK("compilation failed:\n" << read_file(exes[j] + ".log").substr(0, 4000));
+            continue;
+        }
+        const CommandResult r = run(exes[j]);
+        REQUIRE(r.status == 0);
+        std::istringstream in(r.out);
+        const std::vector<Expected>& want = expected[which[j]];
+        std::size_t id, count = 0, wrong = 0;
+        double value;
+        while (in >> id >> value) {
+            ++count;
+            REQUIRE(id < want.size());
+            const Expected& e = want[id];
+            if (!(std::fabs(value - e.value) <= e.tolerance) &&
+                !(std::isnan(value) && std::isnan(e.value))) {
+                if (++wrong <= 10)
+                    FAIL_CHECK(e.label << ": emitted code gives " << num(value)
+                                       << ", the interpreter " << num(e.value));
+            }
+        }
+        CHECK(count == want.size());
+        CHECK(wrong == 0);
+    }
+}
+
+std::string driver_source(const std::vector<std::string>& headers, const std::string& body,
+                          bool single) {
+    std::string code = "// generated by tests/test_differential.cpp\n#include <cstdio>\n";
+    for (const std::string& h : headers)
+        code += "#include \"" + h + "\"\n";
+    code += "\nstatic void out(int id, ";
+    code += single ? "float" : "double";
+    code += " v) { std::printf(\"%d %.17g\\n\", id, static_cast<double>(v)); }\n\n";
+    return code + body;
+}
+
+} // namespace
+
+TEST_CASE(
+    "differential: emitted C++ (g++ and clang++, -Wall -Wextra -Wpedantic -Werror) matches the "
+    "interpreter") {
+    // The samples and a slice of the random files, every kernel (Hessians where small), at two
+    // points each; the drivers are split into a few translation units, one function per block.
+    const std::string dir = work_dir("differential_emitted");
+    Points points(99);
+    std::vector<std::unique_ptr<CompiledFile>> files;
+    for (const std::string& path : sample_paths())
+        files.push_back(std::make_unique<CompiledFile>(path, read_file(path), 100));
+    const auto texts = random_sources(emitted_file_count, random_seed);
+    for (std::size_t k = 0; k < texts.size(); ++k)
+        files.push_back(std::make_unique<CompiledFile>("random" + std::to_string(k) + ".expr",
+                                                       texts[k], emitted_hessian_inputs));
+    const std::size_t units = 2;
+    std::vector<std::vector<std::string>> headers(units);
+    std::vector<std::string> bodies(units);
+    std::vector<std::vector<Expected>> expected(units);
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        const std::size_t u = f % units;
+        const std::string ns = "n" + std::to_string(f);
+        std::vector<Kernel> all;
+        for (const auto& ks : files[f]->kernels)
+            all.insert(all.end(), ks.begin(), ks.end());
+        const std::string header = ns + ".hpp";
+        write_file(dir + "/" + header,
+                   emit_header(files[f]->source, all, {ns, "double", "--hessian"}));
+        headers[u].push_back(header);
+        bodies[u] += "static void run_" + ns + "() {\n";
+        drive(*files[f], ns, false, 2, points, bodies[u], expected[u]);
+        bodies[u] += "}\n";
+    }
+    std::vector<std::string> drivers;
+    for (std::size_t u = 0; u < units; ++u) {
+        std::string main = "\nint main() {\n";
+        for (std::size_t f = u; f < files.size(); f += units)
+            main += "    run_n" + std::to_string(f) + "();\n";
+        drivers.push_back(dir + "/driver" + std::to_string(u) + ".cpp");
+        write_file(drivers.back(), driver_source(headers[u], bodies[u], false) + main + "}\n");
+    }
+    const std::string flags = "-std=c++17 -Wall -Wextra -Wpedantic -Werror -O1";
+    std::vector<Build> builds{{gxx(), flags, "gxx"}};
+    if (!clangxx().empty())
+        builds.push_back({clangxx(), flags, "clang"});
+    else
+        MESSAGE("clang++ is not installed: only " << gxx() << " is tested");
+    compile_and_compare(dir, drivers, expected, builds);
+}
+
+TEST_CASE("differential: emitted C++ with --type float compiles under -Wconversion and matches") {
+    const std::string dir = work_dir("differential_emitted_float");
+    Points points(1234);
+    std::vector<std::unique_ptr<CompiledFile>> files;
+    for (const std::string& path : sample_paths())
+        files.push_back(std::make_unique<CompiledFile>(path, read_file(path), 100));
+    const auto texts = random_sources(float_file_count, random_seed + 5000);
+    for (std::size_t k = 0; k < texts.size(); ++k)
+        files.push_back(std::make_unique<CompiledFile>("random" + std::to_string(k) + ".expr",
+                                                       texts[k], emitted_hessian_inputs));
+    std::vector<std::string> headers;
+    std::string body, main = "\nint main() {\n";
+    std::vector<Expected> expected;
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        const std::string ns = "n" + std::to_string(f);
+        std::vector<Kernel> all;
+        for (const auto& ks : files[f]->kernels)
+            all.insert(all.end(), ks.begin(), ks.end());
+        write_file(dir + "/" + ns + ".hpp",
+                   emit_header(files[f]->source, all, {ns, "float", "--type float"}));
+        headers.push_back(ns + ".hpp");
+        body += "static void run_" + ns + "() {\n";
+        drive(*files[f], ns, true, 2, points, body, expected);
+        body += "}\n";
+        main += "    run_" + ns + "();\n";
+    }
+    const std::string driver = dir + "/driver.cpp";
+    write_file(driver, driver_source(headers, body, true) + main + "}\n");
+    const std::string flags = "-std=c++17 -Wall -Wextra -Wpedantic -Wconversion -Werror -O1";
+    std::vector<Build> builds{{gxx(), flags, "gxx"}};
+    if (!clangxx().empty()) builds.push_back({clangxx(), flags, "clang"});
+    compile_and_compare(dir, {driver}, {expected}, builds);
+}
+
+} // namespace gradc::test
+
+namespace gradc::test {
+
+TEST_CASE("differential: emitting is deterministic (API and CLI, byte for byte)") {
+    // The API: the same source compiled twice, from scratch, gives the same header.
+    const auto texts = random_sources(20, random_seed + 77);
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+        auto header = [&] {
+            const CompiledFile cf("random.expr", texts[k], hessian_inputs);
+            std::vector<Kernel> all;
+            for (const auto& ks : cf.kernels)
+                all.insert(all.end(), ks.begin(), ks.end());
+            return emit_header(cf.source, all, {"random", "double", "--hessian"});
+        };
+        INFO(texts[k]);
+        CHECK(header() == header());
+    }
+    // The CLI: two runs on each sample, with every option that shapes the output.
+    const std::string dir = work_dir("differential_determinism");
+    for (const std::string& path : sample_paths())
+        for (const char* options : {"", " --hessian", " --type float --mode reverse"}) {
+            INFO(path << options);
+            const std::string a = dir + "/a.hpp", b = dir + "/b.hpp";
+            const CommandResult ra =
+                run(gradc_binary() + " compile " + path + options + " -o " + a);
+            const CommandResult rb =
+                run(gradc_binary() + " compile " + path + options + " -o " + b);
+            REQUIRE(ra.status == 0);
+            REQUIRE(rb.status == 0);
+            CHECK(!read_file(a).empty());
+            CHECK(read_file(a) == read_file(b));
+        }
 }
 
 } // namespace gradc::test
