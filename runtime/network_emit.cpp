@@ -70,7 +70,6 @@ class Emitter {
     const EmitOptions& options_;
     int tile_;
     int label_ = -1;
-    std::vector<std::string> scratch_; // declarations of transpose buffers
 };
 
 std::string Emitter::where(std::size_t offset) const {
@@ -145,17 +144,14 @@ void Emitter::gemm(std::string& out, const Step& s, const std::string& indent) {
         out += in + "for (int b = 0; b < n; ++b) {\n";
         in += "    ";
     }
-    std::string b_pointer = pointer(b, sample);
-    if (g.trans_b) {
-        std::string name = fmt::format("{}_T{}", tensor(b).name, scratch_.size());
-        scratch_.push_back(fmt::format("Scalar {}[{}];", name, g.inner * g.cols));
-        out += fmt::format("{}gradc_rt::transpose<{}, {}>({}, s.{});\n", in, g.cols, g.inner,
-                           b_pointer, name);
-        b_pointer = "s." + name;
-    }
-    out += fmt::format("{}gradc_rt::gemm<{}>({}, {}, {}, {}, {}, {}, {});\n", in, g.cols, rows,
-                       inner, pointer(a, sample), strides, b_pointer, pointer(s.out, sample),
-                       s.accumulate ? "true" : "false");
+    if (g.trans_b) // B stored (cols x inner): dot products of rows, A is never transposed here
+        out += fmt::format("{}gradc_rt::gemm_nt<{}, {}>({}, {}, {}, {}, {});\n", in, g.inner,
+                           g.cols, rows, pointer(a, sample), pointer(b, sample),
+                           pointer(s.out, sample), s.accumulate ? "true" : "false");
+    else
+        out += fmt::format("{}gradc_rt::gemm<{}>({}, {}, {}, {}, {}, {}, {});\n", in, g.cols, rows,
+                           inner, pointer(a, sample), strides, pointer(b, sample),
+                           pointer(s.out, sample), s.accumulate ? "true" : "false");
     if (g.per_sample) out += indent + "}\n";
 }
 
@@ -212,13 +208,13 @@ void Emitter::vector_op(std::string& out, const Step& s, const std::string& inde
     case StepKind::SoftmaxVjp: // args g, y
         out += in + "Scalar gy = 0;\n";
         loop(fmt::format("gy += {} * {};", at(s.args[0], "i"), at(s.args[1], "i")));
-        loop(fmt::format("{} += {} * ({} - gy);", at(s.out, "i"), at(s.args[1], "i"),
+        loop(fmt::format("{} {} {} * ({} - gy);", at(s.out, "i"), op, at(s.args[1], "i"),
                          at(s.args[0], "i")));
         break;
     case StepKind::LogSoftmaxVjp: // args g, y
         out += in + "Scalar sg = 0;\n";
         loop(fmt::format("sg += {};", at(s.args[0], "i")));
-        loop(fmt::format("{} += {} - std::exp({}) * sg;", at(s.out, "i"), at(s.args[0], "i"),
+        loop(fmt::format("{} {} {} - std::exp({}) * sg;", at(s.out, "i"), op, at(s.args[0], "i"),
                          at(s.args[1], "i")));
         break;
     case StepKind::CrossEntropy: // args z, label or y
@@ -239,12 +235,12 @@ void Emitter::vector_op(std::string& out, const Step& s, const std::string& inde
         sum_exp(s.args[1]);
         out += fmt::format("{}const Scalar scale = {} / e;\n", in, at(s.args[0], "0"));
         if (tensor(s.args[2]).classes) {
-            loop(fmt::format("{} += scale * std::exp({} - m);", at(s.out, "i"), at(s.args[1], "i")));
+            loop(fmt::format("{} {} scale * std::exp({} - m);", at(s.out, "i"), op, at(s.args[1], "i")));
             out += fmt::format("{}{} -= {};\n", in, at(s.out, label), at(s.args[0], "0"));
         } else {
             out += in + "Scalar ys = 0;\n";
             loop(fmt::format("ys += {};", at(s.args[2], "i")));
-            loop(fmt::format("{} += scale * ys * std::exp({} - m) - {} * {};", at(s.out, "i"),
+            loop(fmt::format("{} {} scale * ys * std::exp({} - m) - {} * {};", at(s.out, "i"), op,
                              at(s.args[1], "i"), at(s.args[0], "0"), at(s.args[2], "i")));
         }
         break;
@@ -308,10 +304,6 @@ std::string Emitter::backward_function() {
     std::string out = "    // Reverse-mode adjoints (x_bar = dLoss/dx) of the tile's first n samples,\n"
                       "    // accumulated into the gradient; each sample's loss has weight `seed`.\n"
                       "    void backward(int n, Scalar seed) {\n        State& s = *state_;\n";
-    for (const Tensor& t : graph_.tensors)
-        if (t.role == Role::Adjoint && t.param_offset < 0)
-            out += fmt::format("        std::fill_n(s.{}, {}, Scalar(0));\n", t.name,
-                               t.batched ? fmt::format("n * {}", t.size()) : std::to_string(t.size()));
     out += fmt::format("        std::fill_n(s.{}, n, seed);\n", tensor(loss_bar_).name);
     std::string last;
     for (const Step& s : graph_.backward) {
@@ -466,7 +458,6 @@ std::string Emitter::state() {
         out += fmt::format("        alignas(64) Scalar {}[{}];{}\n", t.name, rows * size,
                            t.batched ? fmt::format(" // {} x {}", tile_, shape_text(t.dims)) : "");
     }
-    for (const std::string& s : scratch_) out += "        alignas(64) " + s + "\n";
     return out + "    };\n";
 }
 

@@ -3,6 +3,7 @@
 #include "runtime/elementwise.hpp"
 
 #include <map>
+#include <set>
 
 namespace gradc::net {
 
@@ -27,37 +28,56 @@ class ReverseAd {
     bool has_adjoint(int id) const { return adjoints_.count(id) != 0; }
     bool wanted(int id) const { return graph_.tensors[static_cast<std::size_t>(id)].needs_gradient; }
 
+    const Tensor& tensor(int id) const { return graph_.tensors[static_cast<std::size_t>(id)]; }
+
+    // The first contribution to an adjoint assigns when it writes every element (so that no
+    // zeroing is needed), else the adjoint is zeroed first; later ones accumulate. Parameter
+    // adjoints always accumulate: the emitter zeroes the gradient once per batch.
+    void add(Step step, bool writes_all) {
+        step.accumulate = true;
+        if (tensor(step.out).param_offset < 0 && written_.insert(step.out).second) {
+            if (writes_all) {
+                step.accumulate = false;
+            } else {
+                Step zero;
+                zero.out = step.out;
+                zero.formula = "Scalar(0)";
+                zero.offset = step.offset;
+                graph_.backward.push_back(std::move(zero));
+            }
+        }
+        graph_.backward.push_back(std::move(step));
+    }
+
     void emit(StepKind kind, int out, std::vector<int> args, std::size_t offset) {
         Step step;
         step.kind = kind;
         step.out = out;
-        step.accumulate = true;
         step.args = std::move(args);
         step.offset = offset;
-        graph_.backward.push_back(std::move(step));
+        add(std::move(step), kind != StepKind::MaxVjp && kind != StepKind::NllVjp);
     }
 
     void emit_map(int out, std::string formula, std::vector<int> args, int space, std::size_t offset) {
         Step step;
         step.kind = StepKind::Map;
         step.out = out;
-        step.accumulate = true;
         step.args = std::move(args);
         step.formula = std::move(formula);
         step.space = space;
         step.offset = offset;
-        graph_.backward.push_back(std::move(step));
+        add(std::move(step), tensor(out).size() == tensor(space).size() &&
+                                 tensor(out).batched == tensor(space).batched);
     }
 
     void emit_gemm(int out, int a, int b, GemmShape shape, std::size_t offset) {
         Step step;
         step.kind = StepKind::Gemm;
         step.out = out;
-        step.accumulate = true;
         step.args = {a, b};
         step.gemm = shape;
         step.offset = offset;
-        graph_.backward.push_back(std::move(step));
+        add(std::move(step), !(shape.per_sample && !tensor(out).batched));
     }
 
     // The vector-Jacobian product of one forward step, given the adjoint g of its output.
@@ -142,9 +162,12 @@ class ReverseAd {
         }
     }
 
+    void seeded(int adjoint) { written_.insert(adjoint); }
+
   private:
     Graph& graph_;
     std::map<int, int> adjoints_;
+    std::set<int> written_; // adjoints that have had their first contribution
 };
 
 } // namespace
@@ -152,6 +175,7 @@ class ReverseAd {
 int reverse_ad(Graph& graph, int loss) {
     ReverseAd ad(graph);
     int seed = ad.adjoint(loss);
+    ad.seeded(seed);
     const std::vector<Step> forward = graph.forward;
     for (auto step = forward.rbegin(); step != forward.rend(); ++step)
         if (ad.has_adjoint(step->out)) ad.vjp(*step, ad.adjoint(step->out));

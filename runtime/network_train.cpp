@@ -43,7 +43,7 @@ std::string quoted(const std::string& text) {
 fs::path build(const std::string& code) {
     const char* cxx = std::getenv("CXX");
     const std::string compiler = cxx && *cxx ? cxx : "c++";
-    const std::string flags = "-std=c++17 -O3 -march=native -mprefer-vector-width=512";
+    const std::string flags = "-std=c++17 -O3 -march=native -mprefer-vector-width=512 -fno-math-errno";
     const fs::path dir = cache_directory() / hex_hash(compiler + "\n" + flags + "\n" + code);
     const fs::path program = dir / "train";
     if (fs::exists(program)) return program;

@@ -52,7 +52,7 @@ struct GemmShape {
     bool inner_batched = false; // inner is `inner * n` (a sum over the samples)
     bool per_sample = false;    // one product per sample; batched operands offset per sample
     bool trans_a = false;       // A is stored (inner x rows)
-    bool trans_b = false;       // B is stored (cols x inner)
+    bool trans_b = false;       // B is stored (cols x inner); then A is not transposed
 };
 
 struct Step {

@@ -1,5 +1,5 @@
 // Kernels shared by the network code gradc emits (the emitter copies this text into each header):
-// a register-blocked matrix product, a transpose and a small reproducible random generator.
+// register-blocked matrix products and a small reproducible random generator.
 // Sizes that shape the loops are template parameters, so every loop bound is a constant.
 #ifndef GRADC_NET_KERNELS
 #define GRADC_NET_KERNELS
@@ -15,7 +15,7 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
     constexpr int lanes = static_cast<int>(64 / sizeof(T));
     constexpr int block = 4 * lanes;
     constexpr int blocked = Cols / block * block;
-    int i = 0;
+    long i = 0;
     for (; i + 4 <= rows; i += 4) {
         for (int j = 0; j < blocked; j += block) {
             vec acc[4][4];
@@ -23,7 +23,7 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
                 for (int v = 0; v < 4; ++v)
                     acc[r][v] = accumulate ? *reinterpret_cast<const vec*>(c + (i + r) * Cols + j + v * lanes)
                                            : vec{};
-            for (int p = 0; p < inner; ++p) {
+            for (long p = 0; p < inner; ++p) {
                 const T* row = b + p * Cols + j;
                 vec bv[4];
                 for (int v = 0; v < 4; ++v) bv[v] = *reinterpret_cast<const vec*>(row + v * lanes);
@@ -38,13 +38,13 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
         }
     }
     // What the blocks leave: the last columns of every row, and the last rows.
-    for (int r = 0; r < rows; ++r) {
+    for (long r = 0; r < rows; ++r) {
         const int first = r < i ? blocked : 0;
         if (first == Cols) continue;
         T* out = c + r * Cols;
         if (!accumulate)
             for (int j = first; j < Cols; ++j) out[j] = T(0);
-        for (int p = 0; p < inner; ++p) {
+        for (long p = 0; p < inner; ++p) {
             const T s = a[r * ars + p * acs];
             const T* row = b + p * Cols;
             for (int j = first; j < Cols; ++j) out[j] += s * row[j];
@@ -52,10 +52,51 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
     }
 }
 
-// out (Cols x Rows) = the transpose of in (Rows x Cols).
-template <int Rows, int Cols, class T> inline void transpose(const T* __restrict in, T* __restrict out) {
-    for (int i = 0; i < Rows; ++i)
-        for (int j = 0; j < Cols; ++j) out[j * Rows + i] = in[i * Cols + j];
+// C[i * Cols + j] (+)= sum_p A[i * Inner + p] * B[j * Inner + p] for i < rows, j < Cols: the
+// product with B transposed, as dot products of contiguous rows. Blocks of four rows of A by four
+// of B keep sixteen vector partial sums in registers; their lanes are added at the end.
+template <int Inner, int Cols, class T>
+inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* __restrict c,
+                    bool accumulate) {
+    typedef T vec __attribute__((vector_size(64), aligned(alignof(T)), may_alias));
+    constexpr int lanes = static_cast<int>(64 / sizeof(T));
+    constexpr int vectorized = Inner / lanes * lanes;
+    auto dot = [&](const T* x, const T* y) { // over the whole row
+        vec acc = {};
+        for (int p = 0; p < vectorized; p += lanes) acc += *reinterpret_cast<const vec*>(x + p) * *reinterpret_cast<const vec*>(y + p);
+        T sum = 0;
+        for (int l = 0; l < lanes; ++l) sum += acc[l];
+        for (int p = vectorized; p < Inner; ++p) sum += x[p] * y[p];
+        return sum;
+    };
+    auto store = [&](long at, T value) { c[at] = accumulate ? c[at] + value : value; };
+    long i = 0;
+    for (; vectorized > 0 && i + 4 <= rows; i += 4) {
+        const T* ai = a + i * Inner;
+        long j = 0;
+        for (; j + 4 <= Cols; j += 4) {
+            const T* bj = b + j * Inner;
+            vec acc[4][4] = {};
+            for (int p = 0; p < vectorized; p += lanes) {
+                vec av[4], bv[4];
+                for (int r = 0; r < 4; ++r) av[r] = *reinterpret_cast<const vec*>(ai + r * Inner + p);
+                for (int q = 0; q < 4; ++q) bv[q] = *reinterpret_cast<const vec*>(bj + q * Inner + p);
+                for (int r = 0; r < 4; ++r)
+                    for (int q = 0; q < 4; ++q) acc[r][q] += av[r] * bv[q];
+            }
+            for (int r = 0; r < 4; ++r)
+                for (int q = 0; q < 4; ++q) {
+                    T sum = 0;
+                    for (int l = 0; l < lanes; ++l) sum += acc[r][q][l];
+                    for (int p = vectorized; p < Inner; ++p) sum += ai[r * Inner + p] * bj[q * Inner + p];
+                    store((i + r) * Cols + j + q, sum);
+                }
+        }
+        for (long r = i; r < i + 4; ++r) // the last columns
+            for (long q = j; q < Cols; ++q) store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
+    }
+    for (long r = i; r < rows; ++r) // the last rows
+        for (long q = 0; q < Cols; ++q) store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
 }
 
 // splitmix64: the same numbers on every platform and compiler.

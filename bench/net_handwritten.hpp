@@ -1,0 +1,120 @@
+#pragma once
+// Plain hand-written training loops for the benchmark networks, the way one writes them without a
+// framework: per-sample forward and backward passes with fixed-size arrays, gradients summed over
+// the batch, then the optimizer step. Float, same initial-weights-agnostic arithmetic as gradc's
+// models (same layers, losses and optimizers), so samples/s compare like for like.
+
+#include <algorithm>
+#include <cmath>
+
+namespace handwritten {
+
+// td1: 2-2-1, sigmoid then tanh, squared error, SGD on one sample.
+struct Td1 {
+    float W1[2][2] = {{0.1f, 0.1f}, {0.1f, 0.4f}}, b1[2] = {0.8f, 0.6f};
+    float W2[2] = {0.3f, 0.9f}, b2 = 0.1f;
+
+    float train_batch(const float* x, const float* y, int count) {
+        float gW1[2][2] = {}, gb1[2] = {}, gW2[2] = {}, gb2 = 0, loss = 0;
+        for (int s = 0; s < count; ++s, x += 2, ++y) {
+            float h[2];
+            for (int j = 0; j < 2; ++j)
+                h[j] = 1 / (1 + std::exp(-(W1[j][0] * x[0] + W1[j][1] * x[1] + b1[j])));
+            const float o = std::tanh(W2[0] * h[0] + W2[1] * h[1] + b2);
+            loss += 0.5f * (*y - o) * (*y - o);
+            const float d = (o - *y) * (1 - o * o);
+            gb2 += d;
+            for (int j = 0; j < 2; ++j) {
+                gW2[j] += d * h[j];
+                const float dh = d * W2[j] * h[j] * (1 - h[j]);
+                gb1[j] += dh;
+                gW1[j][0] += dh * x[0];
+                gW1[j][1] += dh * x[1];
+            }
+        }
+        const float lr = 1.0f / count;
+        for (int j = 0; j < 2; ++j) {
+            W2[j] -= lr * gW2[j];
+            b1[j] -= lr * gb1[j];
+            W1[j][0] -= lr * gW1[j][0];
+            W1[j][1] -= lr * gW1[j][1];
+        }
+        b2 -= lr * gb2;
+        return loss / count;
+    }
+};
+
+// In-Hidden-Out classifier: dense + activation, dense, softmax cross-entropy, Adam.
+template <int In, int Hidden, int Out, bool Relu> struct Mlp {
+    static constexpr int size = Hidden * In + Hidden + Out * Hidden + Out;
+    float theta[size], grad[size], m[size] = {}, v[size] = {};
+    long step = 0;
+    float* W1 = theta;
+    float* b1 = W1 + Hidden * In;
+    float* W2 = b1 + Hidden;
+    float* b2 = W2 + Out * Hidden;
+
+    Mlp() {
+        unsigned state = 12345;
+        for (float& t : theta) {
+            state = state * 1664525u + 1013904223u;
+            t = (static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 0.2f;
+        }
+    }
+
+    float train_batch(const float* x, const float* labels, int count) {
+        std::fill_n(grad, size, 0.0f);
+        float* gW1 = grad;
+        float* gb1 = gW1 + Hidden * In;
+        float* gW2 = gb1 + Hidden;
+        float* gb2 = gW2 + Out * Hidden;
+        float loss = 0;
+        for (int s = 0; s < count; ++s, x += In) {
+            float h[Hidden], z[Out], dz[Out], dh[Hidden];
+            for (int j = 0; j < Hidden; ++j) {
+                float a = b1[j];
+                for (int k = 0; k < In; ++k) a += W1[j * In + k] * x[k];
+                h[j] = Relu ? std::max(a, 0.0f) : std::tanh(a);
+            }
+            float top = -1e30f;
+            for (int o = 0; o < Out; ++o) {
+                float a = b2[o];
+                for (int j = 0; j < Hidden; ++j) a += W2[o * Hidden + j] * h[j];
+                z[o] = a;
+                top = std::max(top, a);
+            }
+            float sum = 0;
+            for (int o = 0; o < Out; ++o) sum += (dz[o] = std::exp(z[o] - top));
+            const int label = static_cast<int>(labels[s]);
+            loss += top + std::log(sum) - z[label];
+            for (int o = 0; o < Out; ++o) dz[o] /= sum;
+            dz[label] -= 1;
+            std::fill_n(dh, Hidden, 0.0f);
+            for (int o = 0; o < Out; ++o) {
+                gb2[o] += dz[o];
+                for (int j = 0; j < Hidden; ++j) {
+                    gW2[o * Hidden + j] += dz[o] * h[j];
+                    dh[j] += dz[o] * W2[o * Hidden + j];
+                }
+            }
+            for (int j = 0; j < Hidden; ++j) {
+                const float d = Relu ? (h[j] > 0 ? dh[j] : 0.0f) : dh[j] * (1 - h[j] * h[j]);
+                gb1[j] += d;
+                for (int k = 0; k < In; ++k) gW1[j * In + k] += d * x[k];
+            }
+        }
+        ++step;
+        const float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+        const float c1 = 1 / (1 - std::pow(beta1, float(step)));
+        const float c2 = 1 / (1 - std::pow(beta2, float(step)));
+        for (int i = 0; i < size; ++i) {
+            const float g = grad[i] / count;
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            theta[i] -= lr * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
+        }
+        return loss / count;
+    }
+};
+
+} // namespace handwritten
