@@ -47,11 +47,14 @@ CourseGraph::CourseGraph(const Function& fn)
         // A label used twice (a `let` of a function inlined twice) names only its first node.
         name_[i] = label && taken.insert(*label).second ? *label : course_[i];
     }
-    // The course calls an unnamed result y (or, when y is taken, after the function).
+    // An unnamed result is named after a one-letter function (`e`, `f`: the course's names), else y
+    // (or, when y is taken, after the function).
     if (!fn.vector_valued && !fn.outputs.empty()) {
         const NodeId out = fn.outputs[0];
         if (g[out].op != Op::Input && g[out].op != Op::Const && !has_own_name(out)) {
-            for (const std::string& candidate : {std::string("y"), fn.name})
+            const bool short_name = fn.name.size() == 1;
+            for (const std::string& candidate :
+                 {short_name ? fn.name : std::string("y"), short_name ? std::string("y") : fn.name})
                 if (!taken.count(candidate)) {
                     name_[out] = candidate;
                     break;

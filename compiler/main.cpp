@@ -376,7 +376,14 @@ int main(int argc, char** argv) {
     using namespace gradc;
     CLI::App app{"gradc: symbolic differentiation and C++ code generation.\n"
                  "Compiles pure numeric functions (.expr) into a C++ header with their gradients, "
-                 "Jacobians and Hessians."};
+                 "Jacobians and Hessians.",
+                 "gradc"};
+    app.footer("Examples:\n"
+               "  gradc compile samples/rosenbrock.expr --hessian -o rosenbrock.hpp\n"
+               "  gradc eval samples/logistic.expr --at x=1,a=2 --grad --check\n"
+               "  gradc inspect samples/logistic.expr --dot --at x=1,a=2 | dot -Tsvg -o logistic.svg\n"
+               "  gradc explain samples/logistic.expr --at x=1,a=2\n"
+               "Run gradc SUBCOMMAND --help for a subcommand's options.");
     app.set_version_flag("--version", std::string("gradc ") + GRADC_VERSION);
     app.require_subcommand(1);
     app.add_option("--node-limit", node_limit, "maximum SSA nodes one function may unroll to")
@@ -417,7 +424,8 @@ int main(int argc, char** argv) {
     e->add_flag("--json", eval.json, "print one JSON object");
 
     InspectArgs inspect;
-    CLI::App* i = app.add_subcommand("inspect", "print the optimised SSA graph or a derivative program");
+    CLI::App* i = app.add_subcommand(
+        "inspect", "print the optimised SSA graph, a derivative program, or the graph as Graphviz DOT");
     i->add_option("file", inspect.file, "the .expr file")->required();
     i->add_option("--fn", inspect.function, "only this function");
     auto* ssa = i->add_flag("--ssa", inspect.ssa, "the primal SSA graph (default)");
@@ -436,6 +444,7 @@ int main(int argc, char** argv) {
     x->add_option("file", explain_args.file, "the .expr file")->required();
     x->add_option("--fn", explain_args.function, "the function (needed when the file has several)");
     x->add_option("--at", explain_args.point, "the point: x=1,a=2 (vectors: v=[1,2])")->required();
+    x->footer("Example: gradc explain samples/logistic.expr --at x=1,a=2");
 
     try {
         app.parse(argc, argv);
