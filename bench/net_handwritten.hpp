@@ -44,15 +44,17 @@ struct Td1 {
     }
 };
 
-// In-Hidden-Out classifier: dense + activation, dense, softmax cross-entropy, Adam.
+// In-Hidden-Out classifier: dense + activation, dense, softmax cross-entropy, Adam. The weights
+// are stored input-major (W[k][j]) so that every inner loop runs over contiguous memory and
+// vectorises without -ffast-math.
 template <int In, int Hidden, int Out, bool Relu> struct Mlp {
-    static constexpr int size = Hidden * In + Hidden + Out * Hidden + Out;
+    static constexpr int size = In * Hidden + Hidden + Hidden * Out + Out;
     float theta[size], grad[size], m[size] = {}, v[size] = {};
     long step = 0;
-    float* W1 = theta;
-    float* b1 = W1 + Hidden * In;
-    float* W2 = b1 + Hidden;
-    float* b2 = W2 + Out * Hidden;
+    float* W1 = theta;             // [In][Hidden]
+    float* b1 = W1 + In * Hidden;  // [Hidden]
+    float* W2 = b1 + Hidden;       // [Hidden][Out]
+    float* b2 = W2 + Hidden * Out; // [Out]
 
     Mlp() {
         unsigned state = 12345;
@@ -65,43 +67,46 @@ template <int In, int Hidden, int Out, bool Relu> struct Mlp {
     float train_batch(const float* x, const float* labels, int count) {
         std::fill_n(grad, size, 0.0f);
         float* gW1 = grad;
-        float* gb1 = gW1 + Hidden * In;
+        float* gb1 = gW1 + In * Hidden;
         float* gW2 = gb1 + Hidden;
-        float* gb2 = gW2 + Out * Hidden;
+        float* gb2 = gW2 + Hidden * Out;
         float loss = 0;
         for (int s = 0; s < count; ++s, x += In) {
-            float h[Hidden], z[Out], dz[Out], dh[Hidden];
-            for (int j = 0; j < Hidden; ++j) {
-                float a = b1[j];
-                for (int k = 0; k < In; ++k) a += W1[j * In + k] * x[k];
-                h[j] = Relu ? std::max(a, 0.0f) : std::tanh(a);
-            }
-            float top = -1e30f;
-            for (int o = 0; o < Out; ++o) {
-                float a = b2[o];
-                for (int j = 0; j < Hidden; ++j) a += W2[o * Hidden + j] * h[j];
-                z[o] = a;
-                top = std::max(top, a);
-            }
-            float sum = 0;
-            for (int o = 0; o < Out; ++o) sum += (dz[o] = std::exp(z[o] - top));
+            float h[Hidden], z[Out], dh[Hidden];
+            std::copy_n(b1, Hidden, h);
+            for (int k = 0; k < In; ++k)
+                for (int j = 0; j < Hidden; ++j)
+                    h[j] += x[k] * W1[k * Hidden + j];
+            for (int j = 0; j < Hidden; ++j)
+                h[j] = Relu ? std::max(h[j], 0.0f) : std::tanh(h[j]);
+            std::copy_n(b2, Out, z);
+            for (int j = 0; j < Hidden; ++j)
+                for (int o = 0; o < Out; ++o)
+                    z[o] += h[j] * W2[j * Out + o];
+            float top = z[0], sum = 0;
+            for (int o = 1; o < Out; ++o)
+                top = std::max(top, z[o]);
+            for (int o = 0; o < Out; ++o)
+                sum += (z[o] = std::exp(z[o] - top));
             const int label = static_cast<int>(labels[s]);
-            loss += top + std::log(sum) - z[label];
-            for (int o = 0; o < Out; ++o) dz[o] /= sum;
-            dz[label] -= 1;
-            std::fill_n(dh, Hidden, 0.0f);
-            for (int o = 0; o < Out; ++o) {
-                gb2[o] += dz[o];
-                for (int j = 0; j < Hidden; ++j) {
-                    gW2[o * Hidden + j] += dz[o] * h[j];
-                    dh[j] += dz[o] * W2[o * Hidden + j];
-                }
-            }
+            loss += std::log(sum) - std::log(z[label]);
+            for (int o = 0; o < Out; ++o)
+                z[o] /= sum; // now dLoss/dz
+            z[label] -= 1;
+            for (int o = 0; o < Out; ++o)
+                gb2[o] += z[o];
             for (int j = 0; j < Hidden; ++j) {
-                const float d = Relu ? (h[j] > 0 ? dh[j] : 0.0f) : dh[j] * (1 - h[j] * h[j]);
-                gb1[j] += d;
-                for (int k = 0; k < In; ++k) gW1[j * In + k] += d * x[k];
+                float d = 0;
+                for (int o = 0; o < Out; ++o) {
+                    gW2[j * Out + o] += h[j] * z[o];
+                    d += W2[j * Out + o] * z[o];
+                }
+                dh[j] = Relu ? (h[j] > 0 ? d : 0.0f) : d * (1 - h[j] * h[j]);
+                gb1[j] += dh[j];
             }
+            for (int k = 0; k < In; ++k)
+                for (int j = 0; j < Hidden; ++j)
+                    gW1[k * Hidden + j] += x[k] * dh[j];
         }
         ++step;
         const float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;

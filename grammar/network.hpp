@@ -1,6 +1,6 @@
 #pragma once
-// The X3 grammar of `.net` files, compiled in its own translation unit (network.cpp). This header only
-// declares the raw entry point; use network_parse.hpp, which turns failures into diagnostics.
+// The X3 grammar of `.net` files, compiled in its own translation unit (network.cpp). This header
+// only declares the raw entry point; use network_parse.hpp, which turns failures into diagnostics.
 
 #include "grammar/network_ast.hpp"
 

@@ -1,7 +1,7 @@
 #pragma once
 // The abstract syntax tree of `.net` files, exactly as the parser builds it: no names resolved, no
-// shapes checked. Every node remembers the byte offset where it starts, so that network lowering can
-// point its diagnostics (unknown names, shape mismatches) at the right column.
+// shapes checked. Every node remembers the byte offset where it starts, so that network lowering
+// can point its diagnostics (unknown names, shape mismatches) at the right column.
 
 #include <boost/optional.hpp>
 #include <boost/spirit/home/x3/support/ast/variant.hpp>

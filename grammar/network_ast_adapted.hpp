@@ -1,6 +1,6 @@
 #pragma once
-// Boost.Fusion adaptation of the `.net` AST, so that X3 can fill the structs from parser attributes.
-// The offsets are not adapted: the grammar's annotation handler sets them.
+// Boost.Fusion adaptation of the `.net` AST, so that X3 can fill the structs from parser
+// attributes. The offsets are not adapted: the grammar's annotation handler sets them.
 
 #include "grammar/network_ast.hpp"
 

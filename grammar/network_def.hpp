@@ -1,6 +1,7 @@
 #pragma once
-// The rules of the `.net` grammar. `#` starts a comment. The skipper skips newlines, and a statement
-// must end with a newline, `;` or the closing `}`; to keep that unambiguous a binary operator or the
+// The rules of the `.net` grammar. `#` starts a comment. The skipper skips newlines, and a
+// statement must end with a newline, `;` or the closing `}`; to keep that unambiguous a binary
+// operator or the
 // `(` of a call must stand on the same line as what precedes it (a line may end after an operator).
 // Every AST node gets its byte offset from annotate_position, which needs the text's first
 // character in the context under begin_tag.
@@ -34,11 +35,12 @@ inline auto same_line(const char* text) {
 }
 
 const auto word_end = !(x3::alnum | '_');
-inline auto keyword(const char* word) { return x3::lexeme[x3::lit(word) >> word_end]; }
+inline auto keyword(const char* word) {
+    return x3::lexeme[x3::lit(word) >> word_end];
+}
 inline auto keyword_string(const char* word) {
     return x3::lexeme[x3::string(word) >> word_end];
 }
-
 
 // clang-format off
 x3::rule<class identifier_class, std::string> const identifier = "a name";

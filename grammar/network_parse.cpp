@@ -6,7 +6,9 @@ namespace gradc {
 
 namespace net_ast {
 namespace {
-const Located& located(const Located& node) { return node; }
+const Located& located(const Located& node) {
+    return node;
+}
 template <typename Node> const Located& located(const x3::forward_ast<Node>& node) {
     return node.get();
 }
@@ -42,7 +44,8 @@ net_ast::Network parse_network(const SourceFile& source) {
                                "expected `network NAME { ... }`");
     } catch (const net_grammar::expectation_failure& failure) {
         const char* where = failure.where();
-        while (where != end && (*where == ' ' || *where == '\t')) ++where;
+        while (where != end && (*where == ' ' || *where == '\t'))
+            ++where;
         std::string found = where == end ? "the end of the file"
                             : *where == '\n' || *where == '\r'
                                 ? "the end of the line"

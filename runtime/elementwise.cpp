@@ -23,7 +23,8 @@ std::optional<ScalarFunction> find_builtin(std::string_view name, std::size_t ar
     static const std::map<std::string, ScalarFunction, std::less<>> binary = {
         {"max", {"std::max($0, $1)", {"($0 < $1 ? 0 : 1)", "($0 < $1 ? 1 : 0)"}}},
         {"min", {"std::min($0, $1)", {"($1 < $0 ? 0 : 1)", "($1 < $0 ? 1 : 0)"}}},
-        {"pow", {"std::pow($0, $1)", {"$1 * std::pow($0, $1 - 1)", "($0 > 0 ? $r * std::log($0) : 0)"}}},
+        {"pow",
+         {"std::pow($0, $1)", {"$1 * std::pow($0, $1 - 1)", "($0 > 0 ? $r * std::log($0) : 0)"}}},
     };
     const auto& table = arity == 1 ? unary : binary;
     auto found = table.find(name);

@@ -12,7 +12,7 @@ namespace gradc::net {
 
 extern const char* const net_kernels_source; // runtime/include/gradc/net_kernels.hpp
 extern const char* const net_train_source;   // runtime/include/gradc/net_train.hpp
-extern const char* const scalar_math_source;  // runtime/include/gradc/scalar_math.hpp
+extern const char* const scalar_math_source; // runtime/include/gradc/scalar_math.hpp
 
 namespace {
 
@@ -33,9 +33,17 @@ class Emitter {
   public:
     Emitter(const Network& net, int loss_bar, const SourceFile& source, const EmitOptions& options)
         : net_(net), graph_(net.graph), loss_bar_(loss_bar), source_(source), options_(options) {
-        tile_ = net.batch ? std::min(net.batch, 256) : 64;
+        // Small networks run one sample at a time: every loop bound is then a constant and the
+        // compiler makes straight-line code of them. Larger ones batch up to 256 samples.
+        tile_ = net.num_params <= 512 ? 1 : net.batch ? std::min(net.batch, 256) : 64;
         for (int t : net.targets)
             if (tensor(t).classes) label_ = t;
+        // Accuracy compares argmaxes: those of softmax(z) are those of z, which training computes.
+        scores_ = net.output;
+        for (const Step& s : graph_.forward)
+            if (s.out == net.output &&
+                (s.kind == StepKind::Softmax || s.kind == StepKind::LogSoftmax))
+                scores_ = s.args[0];
     }
 
     std::string header();
@@ -47,6 +55,10 @@ class Emitter {
                !(t.role == Role::Adjoint && t.param_offset >= 0);
     }
     std::string where(std::size_t offset) const;
+    std::string sample_count() const { // the loops' `n`: a constant when tiles are single samples
+        return tile_ == 1 ? "        constexpr int n = 1;\n        (void)count;\n"
+                          : "        const int n = count;\n";
+    }
     std::string element(int id, const std::string& sample, const std::string& index) const;
     std::string pointer(int id, const std::string& sample) const;
     std::set<int> needed(const std::vector<int>& roots) const;
@@ -70,6 +82,7 @@ class Emitter {
     const EmitOptions& options_;
     int tile_;
     int label_ = -1;
+    int scores_ = -1; // what count_correct takes the argmax of
 };
 
 std::string Emitter::where(std::size_t offset) const {
@@ -115,7 +128,8 @@ void Emitter::map(std::string& out, const Step& s, const std::string& indent) {
     std::string sample = space.batched ? "b" : "";
     std::string index = space.size() == 1 ? "" : "i";
     std::vector<std::string> args;
-    for (int a : s.args) args.push_back(element(a, sample, index));
+    for (int a : s.args)
+        args.push_back(element(a, sample, index));
     std::string body = fmt::format("{} {} {};", element(s.out, sample, index),
                                    s.accumulate ? "+=" : "=", substitute(s.formula, args));
     std::string in = indent;
@@ -177,7 +191,8 @@ void Emitter::vector_op(std::string& out, const Step& s, const std::string& inde
         out += in + "Scalar e = 0;\n";
         loop(fmt::format("e += std::exp({} - m);", at(id, "i")));
     };
-    std::string label = label_ >= 0 ? fmt::format("static_cast<int>({})", element(label_, sample, "0")) : "";
+    std::string label =
+        label_ >= 0 ? fmt::format("static_cast<int>({})", element(label_, sample, "0")) : "";
     switch (s.kind) {
     case StepKind::Sum:
         out += in + "Scalar total = 0;\n";
@@ -217,31 +232,31 @@ void Emitter::vector_op(std::string& out, const Step& s, const std::string& inde
         loop(fmt::format("{} {} {} - std::exp({}) * sg;", at(s.out, "i"), op, at(s.args[0], "i"),
                          at(s.args[1], "i")));
         break;
-    case StepKind::CrossEntropy: // args z, label or y
+    case StepKind::CrossEntropy: // args z, label or y, p = softmax(z)
         find_max(s.args[0]);
-        sum_exp(s.args[0]);
+        out += in + "Scalar e = 0;\n";
+        loop(fmt::format("e += ({} = std::exp({} - m));", at(s.args[2], "i"), at(s.args[0], "i")));
         out += in + "const Scalar lse = m + std::log(e);\n";
+        loop(fmt::format("{} /= e;", at(s.args[2], "i")));
         if (tensor(s.args[1]).classes) {
-            out += fmt::format("{}{} = lse - {};\n", in, at(s.out, "0"),
-                               at(s.args[0], label));
+            out += fmt::format("{}{} = lse - {};\n", in, at(s.out, "0"), at(s.args[0], label));
         } else {
             out += in + "Scalar yz = 0, ys = 0;\n";
-            loop(fmt::format("yz += {0} * {1}, ys += {0};", at(s.args[1], "i"), at(s.args[0], "i")));
+            loop(
+                fmt::format("yz += {0} * {1}, ys += {0};", at(s.args[1], "i"), at(s.args[0], "i")));
             out += fmt::format("{}{} = lse * ys - yz;\n", in, at(s.out, "0"));
         }
         break;
-    case StepKind::CrossEntropyVjp: // args g, z, label or y: g * (softmax(z) - target)
-        find_max(s.args[1]);
-        sum_exp(s.args[1]);
-        out += fmt::format("{}const Scalar scale = {} / e;\n", in, at(s.args[0], "0"));
+    case StepKind::CrossEntropyVjp: // args g, p = softmax(z), label or y
         if (tensor(s.args[2]).classes) {
-            loop(fmt::format("{} {} scale * std::exp({} - m);", at(s.out, "i"), op, at(s.args[1], "i")));
+            loop(fmt::format("{} {} {} * {};", at(s.out, "i"), op, at(s.args[0], "0"),
+                             at(s.args[1], "i")));
             out += fmt::format("{}{} -= {};\n", in, at(s.out, label), at(s.args[0], "0"));
         } else {
             out += in + "Scalar ys = 0;\n";
             loop(fmt::format("ys += {};", at(s.args[2], "i")));
-            loop(fmt::format("{} {} scale * ys * std::exp({} - m) - {} * {};", at(s.out, "i"), op,
-                             at(s.args[1], "i"), at(s.args[0], "0"), at(s.args[2], "i")));
+            loop(fmt::format("{} {} {} * (ys * {} - {});", at(s.out, "i"), op, at(s.args[0], "0"),
+                             at(s.args[1], "i"), at(s.args[2], "i")));
         }
         break;
     case StepKind::Nll: // args logp, label
@@ -293,17 +308,19 @@ std::string Emitter::forward_function(const std::string& name, const std::set<in
         step(body, s, "        ");
     }
     const bool dropout = body.find("training") != std::string::npos;
-    std::string out = fmt::format("    void {}(int n{}) {{\n        State& s = *state_;\n", name,
-                                  training ? ", bool training" : "");
+    std::string out = fmt::format("    void {}(int count{}) {{\n        State& s = *state_;\n{}",
+                                  name, training ? ", bool training" : "", sample_count());
     if (dropout && !training) out += "        constexpr bool training = false; // no dropout\n";
     if (!dropout && training) out += "        (void)training;\n";
     return out + body + "    }\n";
 }
 
 std::string Emitter::backward_function() {
-    std::string out = "    // Reverse-mode adjoints (x_bar = dLoss/dx) of the tile's first n samples,\n"
-                      "    // accumulated into the gradient; each sample's loss has weight `seed`.\n"
-                      "    void backward(int n, Scalar seed) {\n        State& s = *state_;\n";
+    std::string out =
+        "    // Reverse-mode adjoints (x_bar = dLoss/dx) of the tile's first n samples,\n"
+        "    // accumulated into the gradient; each sample's loss has weight `seed`.\n"
+        "    void backward(int count, Scalar seed) {\n        State& s = *state_;\n" +
+        sample_count();
     out += fmt::format("        std::fill_n(s.{}, n, seed);\n", tensor(loss_bar_).name);
     std::string last;
     for (const Step& s : graph_.backward) {
@@ -335,11 +352,12 @@ std::string Emitter::init_function() {
             out += loop + at + " = Scalar(0);\n";
             break;
         case ParamInit::Kind::Uniform:
-            out += loop + fmt::format("{} = Scalar({} + {} * random.uniform());\n", at,
-                                      init.a, init.b - init.a);
+            out += loop + fmt::format("{} = Scalar({} + {} * random.uniform());\n", at, init.a,
+                                      init.b - init.a);
             break;
         case ParamInit::Kind::Normal:
-            out += loop + fmt::format("{} = Scalar({} + {} * random.normal());\n", at, init.a, init.b);
+            out +=
+                loop + fmt::format("{} = Scalar({} + {} * random.normal());\n", at, init.a, init.b);
             break;
         case ParamInit::Kind::Xavier: {
             double limit = std::sqrt(6.0 / (init.fan_in + init.fan_out));
@@ -376,8 +394,9 @@ std::string Emitter::training_functions() {
     offset = 0;
     for (int id : net_.targets) {
         int size = tensor(id).classes ? 1 : tensor(id).size();
-        out += fmt::format("            std::copy_n(targets + b * target_size + {}, {}, s.{} + b * {});\n",
-                           offset, size, tensor(id).name, size);
+        out += fmt::format(
+            "            std::copy_n(targets + b * target_size + {}, {}, s.{} + b * {});\n", offset,
+            size, tensor(id).name, size);
         offset += size;
     }
     out += "        }\n    }\n\n";
@@ -406,10 +425,10 @@ std::string Emitter::training_functions() {
     if (label_ >= 0 && output.size() == tensor(label_).classes) {
         out += "        const State& s = *state_;\n        int correct = 0;\n"
                "        for (int b = 0; b < n; ++b) {\n            int best = 0;\n";
-        out += fmt::format("            for (int i = 1; i < {}; ++i)\n"
-                           "                if ({} > {}) best = i;\n",
-                           output.size(), element(net_.output, "b", "i"),
-                           element(net_.output, "b", "best"));
+        out +=
+            fmt::format("            for (int i = 1; i < {}; ++i)\n"
+                        "                if ({} > {}) best = i;\n",
+                        output.size(), element(scores_, "b", "i"), element(scores_, "b", "best"));
         out += fmt::format("            correct += best == static_cast<int>({});\n        }}\n"
                            "        return correct;\n    }}\n\n",
                            element(label_, "b", "0"));
@@ -421,36 +440,40 @@ std::string Emitter::training_functions() {
     const Optimizer& o = net_.optimizer;
     out += "    void update() {\n        State& s = *state_;\n        ++s.steps;\n";
     if (o.kind == "adam") {
-        out += fmt::format("        const Scalar c1 = Scalar(1) / (Scalar(1) - std::pow({0}, Scalar(s.steps)));\n"
-                           "        const Scalar c2 = Scalar(1) / (Scalar(1) - std::pow({1}, Scalar(s.steps)));\n"
-                           "        for (int i = 0; i < num_params; ++i) {{\n"
-                           "            const Scalar g = s.grad[i];\n"
-                           "            s.moment1[i] = {0} * s.moment1[i] + (1 - {0}) * g;\n"
-                           "            s.moment2[i] = {1} * s.moment2[i] + (1 - {1}) * g * g;\n"
-                           "            s.theta[i] -= {2} * (s.moment1[i] * c1) / (std::sqrt(s.moment2[i] * c2) + {3});\n"
-                           "        }}\n",
-                           number(o.beta1), number(o.beta2), number(o.lr), number(o.eps));
+        out += fmt::format(
+            "        const Scalar c1 = Scalar(1) / (Scalar(1) - std::pow({0}, Scalar(s.steps)));\n"
+            "        const Scalar c2 = Scalar(1) / (Scalar(1) - std::pow({1}, Scalar(s.steps)));\n"
+            "        for (int i = 0; i < num_params; ++i) {{\n"
+            "            const Scalar g = s.grad[i];\n"
+            "            s.moment1[i] = {0} * s.moment1[i] + (1 - {0}) * g;\n"
+            "            s.moment2[i] = {1} * s.moment2[i] + (1 - {1}) * g * g;\n"
+            "            s.theta[i] -= {2} * (s.moment1[i] * c1) / (std::sqrt(s.moment2[i] * c2) + "
+            "{3});\n"
+            "        }}\n",
+            number(o.beta1), number(o.beta2), number(o.lr), number(o.eps));
     } else if (o.momentum != 0) {
         out += fmt::format("        for (int i = 0; i < num_params; ++i) {{\n"
                            "            s.moment1[i] = {} * s.moment1[i] + s.grad[i];\n"
                            "            s.theta[i] -= {} * s.moment1[i];\n        }}\n",
                            number(o.momentum), number(o.lr));
     } else {
-        out += fmt::format("        for (int i = 0; i < num_params; ++i) s.theta[i] -= {} * s.grad[i];\n",
-                           number(o.lr));
+        out += fmt::format(
+            "        for (int i = 0; i < num_params; ++i) s.theta[i] -= {} * s.grad[i];\n",
+            number(o.lr));
     }
     out += "    }\n";
     return out;
 }
 
 std::string Emitter::state() {
-    std::string out = "    struct State {\n"
-                      "        alignas(64) Scalar theta[num_params]; // the parameters, flat\n"
-                      "        alignas(64) Scalar grad[num_params];  // dLoss/dtheta of the last batch\n"
-                      "        alignas(64) Scalar moment1[num_params]; // optimizer state\n"
-                      "        alignas(64) Scalar moment2[num_params];\n"
-                      "        long steps = 0;\n"
-                      "        gradc_rt::Random random;\n";
+    std::string out =
+        "    struct State {\n"
+        "        alignas(64) Scalar theta[num_params]; // the parameters, flat\n"
+        "        alignas(64) Scalar grad[num_params];  // dLoss/dtheta of the last batch\n"
+        "        alignas(64) Scalar moment1[num_params]; // optimizer state\n"
+        "        alignas(64) Scalar moment2[num_params];\n"
+        "        long steps = 0;\n"
+        "        gradc_rt::Random random;\n";
     for (const Tensor& t : graph_.tensors) {
         if (!stored(t)) continue;
         int rows = t.batched ? tile_ : 1;
@@ -464,9 +487,11 @@ std::string Emitter::state() {
 std::string Emitter::header() {
     const Tensor& output = tensor(net_.output);
     int input_size = 0, target_size = 0;
-    for (int id : net_.inputs) input_size += tensor(id).size();
-    for (int id : net_.targets) target_size += tensor(id).classes ? 1 : tensor(id).size();
-    std::vector<int> roots = {net_.loss, net_.output};
+    for (int id : net_.inputs)
+        input_size += tensor(id).size();
+    for (int id : net_.targets)
+        target_size += tensor(id).classes ? 1 : tensor(id).size();
+    std::vector<int> roots = {net_.loss, scores_};
     std::string predict = forward_function("forward_predict", needed({net_.output}), false);
     std::string train = forward_function("forward_train", needed(roots), true);
     std::string backward = backward_function();
@@ -474,7 +499,8 @@ std::string Emitter::header() {
 
     std::string out = fmt::format(
         "// Generated by gradc from {} (--type {}{}): do not edit.\n"
-        "// Network `{}`: forward pass, backward pass (reverse-mode adjoints derived by gradc from\n"
+        "// Network `{}`: forward pass, backward pass (reverse-mode adjoints derived by gradc "
+        "from\n"
         "// the forward graph) and optimizer update, with every size fixed at compile time.\n"
         "{}"
         "#include <algorithm>\n#include <cmath>\n#include <cstddef>\n#include <fstream>\n"
@@ -486,18 +512,18 @@ std::string Emitter::header() {
     out += "#endif\n\n";
     out += net_kernels_source;
     out += fmt::format("\nnamespace {} {{\n\nusing Scalar = {};\n", ns, options_.scalar_type);
-    out += fmt::format("constexpr int input_size = {};  // per sample, inputs in declaration order\n"
-                       "constexpr int target_size = {}; // per sample (a class label counts 1)\n"
-                       "constexpr int output_size = {};\n"
-                       "constexpr int num_classes = {}; // 0: not a classifier\n"
-                       "constexpr int num_params = {};\n"
-                       "constexpr int batch_size = {};  // 0: the whole data set\n"
-                       "constexpr int tile = {};        // samples per pass through the loops\n"
-                       "constexpr int epochs = {};\n"
-                       "constexpr unsigned long long seed = {};\n\n",
-                       input_size, target_size, output.size(),
-                       label_ >= 0 ? tensor(label_).classes : 0, net_.num_params, net_.batch,
-                       tile_, net_.epochs, net_.seed);
+    out += fmt::format(
+        "constexpr int input_size = {};  // per sample, inputs in declaration order\n"
+        "constexpr int target_size = {}; // per sample (a class label counts 1)\n"
+        "constexpr int output_size = {};\n"
+        "constexpr int num_classes = {}; // 0: not a classifier\n"
+        "constexpr int num_params = {};\n"
+        "constexpr int batch_size = {};  // 0: the whole data set\n"
+        "constexpr int tile = {};        // samples per pass through the loops\n"
+        "constexpr int epochs = {};\n"
+        "constexpr unsigned long long seed = {};\n\n",
+        input_size, target_size, output.size(), label_ >= 0 ? tensor(label_).classes : 0,
+        net_.num_params, net_.batch, tile_, net_.epochs, net_.seed);
     out += "// Parameters in theta (and their gradients in grad):";
     for (std::size_t k = 0; k < net_.params.size(); ++k) {
         const Tensor& t = tensor(net_.params[k]);
@@ -505,7 +531,8 @@ std::string Emitter::header() {
                            t.param_offset, t.param_offset + t.size());
     }
     out += "\n\nclass Model {\n  public:\n";
-    for (const char* size : {"input_size", "target_size", "output_size", "num_classes", "num_params"})
+    for (const char* size :
+         {"input_size", "target_size", "output_size", "num_classes", "num_params"})
         out += fmt::format("    static constexpr int {0} = {1}::{0};\n", size, ns);
     out += "\n    Model() : state_(new State()) { init(seed); }\n\n";
     out += init_function();
@@ -595,9 +622,10 @@ std::string Emitter::header() {
         std::string magic, name;
         long count = 0;
 )";
-    out += fmt::format("        if (!(file >> magic >> name >> count) || magic != \"gradc-net\" || "
-                       "name != \"{}\" ||\n            count != num_params)\n            return false;\n",
-                       net_.name);
+    out += fmt::format(
+        "        if (!(file >> magic >> name >> count) || magic != \"gradc-net\" || "
+        "name != \"{}\" ||\n            count != num_params)\n            return false;\n",
+        net_.name);
     out += R"(        for (int i = 0; i < num_params; ++i) {
             double value;
             if (!(file >> value)) return false;
@@ -626,22 +654,23 @@ std::string Emitter::main_function() {
     auto source = [&](const std::optional<DataSource>& data) {
         if (!data) return std::string("{}");
         std::string paths;
-        for (const std::string& p : data->paths) paths += (paths.empty() ? "\"" : ", \"") + p + "\"";
+        for (const std::string& p : data->paths)
+            paths += (paths.empty() ? "\"" : ", \"") + p + "\"";
         return fmt::format("{{\"{}\", {{{}}}}}", data->format, paths);
     };
-    out += fmt::format(
-        "\nint main(int argc, char** argv) {{\n"
-        "    gradc_rt::TrainSettings settings;\n"
-        "    settings.network = \"{}\";\n"
-        "    settings.epochs = {}::epochs;\n"
-        "    settings.batch = {}::batch_size;\n"
-        "    settings.seed = {}::seed;\n"
-        "    settings.stop_below = {};\n"
-        "    settings.train = {};\n"
-        "    settings.test = {};\n"
-        "    return gradc_rt::train_main<{}::Model>(argc, argv, settings);\n}}\n",
-        net_.name, ns, ns, ns, net_.stop_below ? fmt::format("{}", *net_.stop_below) : "-1.0",
-        source(net_.train_data), source(net_.test_data), ns);
+    out += fmt::format("\nint main(int argc, char** argv) {{\n"
+                       "    gradc_rt::TrainSettings settings;\n"
+                       "    settings.network = \"{}\";\n"
+                       "    settings.epochs = {}::epochs;\n"
+                       "    settings.batch = {}::batch_size;\n"
+                       "    settings.seed = {}::seed;\n"
+                       "    settings.stop_below = {};\n"
+                       "    settings.train = {};\n"
+                       "    settings.test = {};\n"
+                       "    return gradc_rt::train_main<{}::Model>(argc, argv, settings);\n}}\n",
+                       net_.name, ns, ns, ns,
+                       net_.stop_below ? fmt::format("{}", *net_.stop_below) : "-1.0",
+                       source(net_.train_data), source(net_.test_data), ns);
     return out;
 }
 

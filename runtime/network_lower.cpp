@@ -26,14 +26,16 @@ std::string number_text(double value) {
 
 std::string cpp_identifier(const std::string& name) {
     static const std::set<std::string> reserved = {
-        "auto", "bool", "break", "case", "char", "class", "const", "continue", "default", "delete",
-        "do", "double", "else", "enum", "float", "for", "if", "int", "long", "new", "operator",
-        "private", "public", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-        "template", "this", "union", "unsigned", "using", "void", "while", "and", "or", "not",
-        "xor", "bitand", "bitor", "compl", "and_eq", "or_eq", "xor_eq", "not_eq", "theta", "grad",
-        "moment1", "moment2", "steps", "random"};
+        "auto",    "bool",     "break",   "case",    "char",     "class",   "const",    "continue",
+        "default", "delete",   "do",      "double",  "else",     "enum",    "float",    "for",
+        "if",      "int",      "long",    "new",     "operator", "private", "public",   "return",
+        "short",   "signed",   "sizeof",  "static",  "struct",   "switch",  "template", "this",
+        "union",   "unsigned", "using",   "void",    "while",    "and",     "or",       "not",
+        "xor",     "bitand",   "bitor",   "compl",   "and_eq",   "or_eq",   "xor_eq",   "not_eq",
+        "theta",   "grad",     "moment1", "moment2", "steps",    "random"};
     std::string out;
-    for (char c : name) out += c == '.' ? '_' : c;
+    for (char c : name)
+        out += c == '.' ? '_' : c;
     return reserved.count(out) ? out + "_" : out;
 }
 
@@ -54,7 +56,8 @@ class Arguments {
     }
     const ast::Expr& require(const std::string& name, std::size_t position) {
         if (const ast::Expr* e = take(name, position)) return *e;
-        throw CompileError(call_.offset, "`" + call_.function + "` needs its argument `" + name + "`");
+        throw CompileError(call_.offset,
+                           "`" + call_.function + "` needs its argument `" + name + "`");
     }
     void finish() const {
         for (std::size_t i = 0; i < call_.args.size(); ++i)
@@ -80,7 +83,9 @@ const ast::Expr& unwrap(const ast::Expr& expr) {
         if (binary->get().rest.empty()) return unwrap(binary->get().first);
     return expr;
 }
-const ast::Name* as_name(const ast::Expr& expr) { return boost::get<ast::Name>(&unwrap(expr)); }
+const ast::Name* as_name(const ast::Expr& expr) {
+    return boost::get<ast::Name>(&unwrap(expr));
+}
 const ast::Call* as_call(const ast::Expr& expr) {
     const auto* call = boost::get<x3::forward_ast<ast::Call>>(&unwrap(expr));
     return call ? &call->get() : nullptr;
@@ -98,12 +103,18 @@ double constant(const ast::Expr& expr) {
         double value = constant(binary->get().first);
         for (const ast::Operation& op : binary->get().rest) {
             double right = constant(op.operand);
-            if (op.op == "+") value += right;
-            else if (op.op == "-") value -= right;
-            else if (op.op == "*") value *= right;
-            else if (op.op == "/") value /= right;
-            else if (op.op == "^") value = std::pow(value, right);
-            else throw CompileError(op.offset, "expected a number");
+            if (op.op == "+")
+                value += right;
+            else if (op.op == "-")
+                value -= right;
+            else if (op.op == "*")
+                value *= right;
+            else if (op.op == "/")
+                value /= right;
+            else if (op.op == "^")
+                value = std::pow(value, right);
+            else
+                throw CompileError(op.offset, "expected a number");
         }
         return value;
     }
@@ -169,7 +180,8 @@ class Lowering {
 
 std::string Lowering::fresh(const std::string& wanted) {
     std::string name = cpp_identifier(wanted);
-    for (int k = 2; used_.count(name); ++k) name = cpp_identifier(wanted) + "_" + std::to_string(k);
+    for (int k = 2; used_.count(name); ++k)
+        name = cpp_identifier(wanted) + "_" + std::to_string(k);
     used_.insert(name);
     return name;
 }
@@ -217,7 +229,8 @@ Dims Lowering::dims_of(const std::vector<ast::Expr>& exprs) {
     if (exprs.size() > 3)
         throw CompileError(ast::offset_of(exprs[3]), "tensors have at most 3 dimensions");
     Dims dims;
-    for (const ast::Expr& e : exprs) dims.push_back(positive_integer(e, "a size"));
+    for (const ast::Expr& e : exprs)
+        dims.push_back(positive_integer(e, "a size"));
     return dims;
 }
 
@@ -261,18 +274,21 @@ ParamInit Lowering::initialiser(const ast::Expr& expr, const Dims& dims) {
     if (const auto* list = boost::get<x3::forward_ast<ast::List>>(&e)) {
         // Flatten nested lists, checking that their shape is `dims`.
         std::function<void(const ast::Expr&, std::size_t)> flatten = [&](const ast::Expr& item,
-                                                                          std::size_t depth) {
+                                                                         std::size_t depth) {
             const auto* inner = boost::get<x3::forward_ast<ast::List>>(&unwrap(item));
             if (depth == dims.size()) {
                 if (inner)
-                    throw CompileError(ast::offset_of(item), "too many nested lists for a tensor of shape " + shape_text(dims));
+                    throw CompileError(ast::offset_of(item),
+                                       "too many nested lists for a tensor of shape " +
+                                           shape_text(dims));
                 init.values.push_back(constant(item));
                 return;
             }
             if (!inner || inner->get().elements.size() != static_cast<std::size_t>(dims[depth]))
                 throw CompileError(ast::offset_of(item),
                                    "the initial value does not have the shape " + shape_text(dims));
-            for (const ast::Expr& element : inner->get().elements) flatten(element, depth + 1);
+            for (const ast::Expr& element : inner->get().elements)
+                flatten(element, depth + 1);
         };
         flatten(expr, 0);
         init.kind = ParamInit::Kind::Literal;
@@ -284,9 +300,12 @@ ParamInit Lowering::initialiser(const ast::Expr& expr, const Dims& dims) {
         return init;
     }
     if (const ast::Name* name = as_name(expr)) {
-        if (name->name == "zeros") init.kind = ParamInit::Kind::Zeros;
-        else if (name->name == "xavier") init.kind = ParamInit::Kind::Xavier;
-        else if (name->name == "he") init.kind = ParamInit::Kind::He;
+        if (name->name == "zeros")
+            init.kind = ParamInit::Kind::Zeros;
+        else if (name->name == "xavier")
+            init.kind = ParamInit::Kind::Xavier;
+        else if (name->name == "he")
+            init.kind = ParamInit::Kind::He;
         else
             throw CompileError(name->offset, "unknown initialisation `" + name->name +
                                                  "` (expected a literal, zeros, uniform(a, b), "
@@ -296,7 +315,8 @@ ParamInit Lowering::initialiser(const ast::Expr& expr, const Dims& dims) {
     if (const ast::Call* c = as_call(expr)) {
         if (c->function == "uniform" || c->function == "normal") {
             Arguments args(*c);
-            init.kind = c->function == "uniform" ? ParamInit::Kind::Uniform : ParamInit::Kind::Normal;
+            init.kind =
+                c->function == "uniform" ? ParamInit::Kind::Uniform : ParamInit::Kind::Normal;
             init.a = constant(args.require(c->function == "uniform" ? "a" : "mean", 0));
             init.b = constant(args.require(c->function == "uniform" ? "b" : "std", 1));
             args.finish();
@@ -315,7 +335,8 @@ std::optional<DataSource> Lowering::data_source(const ast::Expr& expr) {
     DataSource source;
     source.format = c->function;
     Arguments args(*c);
-    source.paths.push_back(string_argument(args.require(c->function == "csv" ? "path" : "images", 0)));
+    source.paths.push_back(
+        string_argument(args.require(c->function == "csv" ? "path" : "images", 0)));
     if (c->function == "idx") source.paths.push_back(string_argument(args.require("labels", 1)));
     args.finish();
     return source;
@@ -386,7 +407,8 @@ void Lowering::setting(const ast::Setting& s) {
 
 int Lowering::expression(const ast::Expr& expr) {
     const ast::Expr& e = unwrap(expr);
-    if (const auto* number = boost::get<ast::Number>(&e)) return constant_tensor(std::stod(number->text));
+    if (const auto* number = boost::get<ast::Number>(&e))
+        return constant_tensor(std::stod(number->text));
     if (const auto* name = boost::get<ast::Name>(&e)) {
         auto found = names_.find(name->name);
         if (found == names_.end())
@@ -411,7 +433,8 @@ int Lowering::binary(const ast::Binary& b) {
     for (const ast::Operation& op : b.rest) {
         if (op.op == "^") {
             const ast::Expr& exponent = unwrap(op.operand);
-            if (boost::get<ast::Number>(&exponent) || boost::get<x3::forward_ast<ast::Unary>>(&exponent)) {
+            if (boost::get<ast::Number>(&exponent) ||
+                boost::get<x3::forward_ast<ast::Unary>>(&exponent)) {
                 value = map(power_function(constant(exponent)), {value}, op.offset, "`^`");
                 continue;
             }
@@ -437,7 +460,8 @@ int Lowering::map(const ScalarFunction& fn, const std::vector<int>& args, std::s
         batched |= t.batched;
         needs_gradient |= t.needs_gradient;
         if (t.classes)
-            throw CompileError(offset, "`" + t.name + "` is a class label: use it in cross_entropy or nll");
+            throw CompileError(offset,
+                               "`" + t.name + "` is a class label: use it in cross_entropy or nll");
         if (t.dims.empty()) continue;
         if (shaped >= 0 && t.dims != dims)
             throw CompileError(offset, "shape mismatch in " + what + ": " + shape_text(dims) +
@@ -536,8 +560,9 @@ int Lowering::activation(const std::string& name, int x, std::size_t offset) {
     }
     if (name == "sigmoid" || name == "tanh" || name == "relu" || name == "softplus")
         return map(*find_scalar_function(name, 1), {x}, offset, name);
-    throw CompileError(offset, "unknown activation `" + name +
-                                   "` (expected sigmoid, tanh, relu, softplus, softmax or identity)");
+    throw CompileError(offset,
+                       "unknown activation `" + name +
+                           "` (expected sigmoid, tanh, relu, softplus, softmax or identity)");
 }
 
 int Lowering::dense(const ast::Call& c) {
@@ -620,17 +645,26 @@ int Lowering::loss_function(const ast::Call& c) {
     };
     if (f == "cross_entropy" || f == "nll") {
         if (at(first).dims.size() != 1)
-            throw CompileError(c.offset, f + " needs a vector of scores, not " +
-                                             shape_text(at(first).dims));
+            throw CompileError(c.offset,
+                               f + " needs a vector of scores, not " + shape_text(at(first).dims));
         int target = label_or_target(first, second, c.offset, f);
         if (f == "nll" && !at(target).classes) // -<y, log p>
-            return map({"-$0", {"-1"}}, {unary_step(StepKind::Sum, add("*", target, first), {}, c.offset)},
-                       c.offset, f);
+            return map({"-$0", {"-1"}},
+                       {unary_step(StepKind::Sum, add("*", target, first), {}, c.offset)}, c.offset,
+                       f);
         int out = value({}, true, at(first).needs_gradient);
         Step step;
         step.kind = f == "nll" ? StepKind::Nll : StepKind::CrossEntropy;
         step.out = out;
         step.args = {first, target};
+        if (f == "cross_entropy") { // softmax(z), kept for the backward pass
+            Tensor probs;
+            probs.name = at(first).name + "_softmax";
+            probs.dims = at(first).dims;
+            probs.batched = true;
+            probs.role = Role::Scratch;
+            step.args.push_back(add_tensor(std::move(probs)));
+        }
         step.offset = c.offset;
         graph_.forward.push_back(step);
         return out;
@@ -699,15 +733,18 @@ int Lowering::call(const ast::Call& c) {
         if (n < 2 || !positional) throw CompileError(c.offset, "expected reshape(x, d0, d1, ...)");
         int x = expression(c.args[0].value);
         std::vector<ast::Expr> dims;
-        for (std::size_t i = 1; i < n; ++i) dims.push_back(c.args[i].value);
+        for (std::size_t i = 1; i < n; ++i)
+            dims.push_back(c.args[i].value);
         return reshape(x, dims_of(dims), c.offset);
     }
     if (!positional) throw CompileError(c.offset, "`" + f + "` takes no named arguments");
     auto fn = find_scalar_function(f, n);
-    if (!fn) throw CompileError(c.offset, "unknown function `" + f + "` with " + std::to_string(n) +
-                                              (n == 1 ? " argument" : " arguments"));
+    if (!fn)
+        throw CompileError(c.offset, "unknown function `" + f + "` with " + std::to_string(n) +
+                                         (n == 1 ? " argument" : " arguments"));
     std::vector<int> args;
-    for (const ast::Argument& a : c.args) args.push_back(expression(a.value));
+    for (const ast::Argument& a : c.args)
+        args.push_back(expression(a.value));
     return map(*fn, args, c.offset, "`" + f + "`");
 }
 
@@ -725,7 +762,8 @@ void Lowering::lower(const ast::Network& network) {
             const int first_new = static_cast<int>(graph_.tensors.size());
             int id = expression(b->value);
             binding_.clear();
-            if (id >= first_new && at(id).role == Role::Value) { // name the result after the binding
+            if (id >= first_new &&
+                at(id).role == Role::Value) { // name the result after the binding
                 used_.erase(at(id).name);
                 at(id).name = fresh(name);
             }

@@ -36,8 +36,8 @@ struct Network {
     std::vector<int> inputs, targets, params; // tensor ids, in declaration order
     std::vector<ParamInit> inits;             // one per param
     std::vector<std::string> param_names;     // as written: `W1`, `hidden.W`
-    int output = -1; // `output`, else the last binding
-    int loss = -1;   // a batched scalar: the loss of each sample
+    int output = -1;                          // `output`, else the last binding
+    int loss = -1;                            // a batched scalar: the loss of each sample
     int num_params = 0;
     double l2 = 0;
     bool l2_biases = true;

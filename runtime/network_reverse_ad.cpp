@@ -26,7 +26,9 @@ class ReverseAd {
     }
 
     bool has_adjoint(int id) const { return adjoints_.count(id) != 0; }
-    bool wanted(int id) const { return graph_.tensors[static_cast<std::size_t>(id)].needs_gradient; }
+    bool wanted(int id) const {
+        return graph_.tensors[static_cast<std::size_t>(id)].needs_gradient;
+    }
 
     const Tensor& tensor(int id) const { return graph_.tensors[static_cast<std::size_t>(id)]; }
 
@@ -58,7 +60,8 @@ class ReverseAd {
         add(std::move(step), kind != StepKind::MaxVjp && kind != StepKind::NllVjp);
     }
 
-    void emit_map(int out, std::string formula, std::vector<int> args, int space, std::size_t offset) {
+    void emit_map(int out, std::string formula, std::vector<int> args, int space,
+                  std::size_t offset) {
         Step step;
         step.kind = StepKind::Map;
         step.out = out;
@@ -87,7 +90,8 @@ class ReverseAd {
         case StepKind::Map: {
             // x_k bar += g * d f / d x_k, with $0 = g, $1.. = the operands, $(m+1) = the result
             std::vector<std::string> names;
-            for (std::size_t k = 0; k < x.size(); ++k) names.push_back("$" + std::to_string(k + 1));
+            for (std::size_t k = 0; k < x.size(); ++k)
+                names.push_back("$" + std::to_string(k + 1));
             std::vector<int> args = {g};
             args.insert(args.end(), x.begin(), x.end());
             args.push_back(s.out);
@@ -149,7 +153,8 @@ class ReverseAd {
             if (wanted(x[0])) emit(StepKind::LogSoftmaxVjp, adjoint(x[0]), {g, s.out}, s.offset);
             break;
         case StepKind::CrossEntropy:
-            if (wanted(x[0])) emit(StepKind::CrossEntropyVjp, adjoint(x[0]), {g, x[0], x[1]}, s.offset);
+            if (wanted(x[0]))
+                emit(StepKind::CrossEntropyVjp, adjoint(x[0]), {g, x[2], x[1]}, s.offset);
             break;
         case StepKind::Nll:
             if (wanted(x[0])) emit(StepKind::NllVjp, adjoint(x[0]), {g, x[1]}, s.offset);

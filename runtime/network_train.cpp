@@ -20,14 +20,16 @@ namespace fs = std::filesystem;
 
 std::string hex_hash(const std::string& text) { // FNV-1a, 64 bits
     std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (unsigned char c : text) hash = (hash ^ c) * 0x100000001b3ull;
+    for (unsigned char c : text)
+        hash = (hash ^ c) * 0x100000001b3ull;
     char out[17];
     std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
     return out;
 }
 
 fs::path cache_directory() {
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "gradc";
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+        return fs::path(xdg) / "gradc";
     if (const char* home = std::getenv("HOME"); home && *home)
         return fs::path(home) / ".cache" / "gradc";
     return fs::temp_directory_path() / "gradc-cache";
@@ -35,7 +37,8 @@ fs::path cache_directory() {
 
 std::string quoted(const std::string& text) {
     std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
 
@@ -43,7 +46,8 @@ std::string quoted(const std::string& text) {
 fs::path build(const std::string& code) {
     const char* cxx = std::getenv("CXX");
     const std::string compiler = cxx && *cxx ? cxx : "c++";
-    const std::string flags = "-std=c++17 -O3 -march=native -mprefer-vector-width=512 -fno-math-errno";
+    const std::string flags =
+        "-std=c++17 -O3 -march=native -mprefer-vector-width=512 -fno-math-errno";
     const fs::path dir = cache_directory() / hex_hash(compiler + "\n" + flags + "\n" + code);
     const fs::path program = dir / "train";
     if (fs::exists(program)) return program;
@@ -54,7 +58,8 @@ fs::path build(const std::string& code) {
     const std::string command = compiler + " " + flags + " -o " + quoted(partial.string()) + " " +
                                 quoted(source.string()) + " -lz";
     if (std::system(command.c_str()) != 0)
-        throw std::runtime_error("the generated training program did not compile (" + command + ")");
+        throw std::runtime_error("the generated training program did not compile (" + command +
+                                 ")");
     fs::rename(partial, program);
     return program;
 }
@@ -88,7 +93,8 @@ int train_network(const std::string& net_path, const TrainOptions& options) {
     if (child < 0) throw std::runtime_error("cannot start " + program.string());
     if (child == 0) {
         std::vector<char*> argv;
-        for (std::string& a : args) argv.push_back(a.data());
+        for (std::string& a : args)
+            argv.push_back(a.data());
         argv.push_back(nullptr);
         execv(argv[0], argv.data());
         _exit(127);

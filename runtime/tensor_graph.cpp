@@ -4,7 +4,8 @@ namespace gradc::net {
 
 int element_count(const Dims& dims) {
     int count = 1;
-    for (int d : dims) count *= d;
+    for (int d : dims)
+        count *= d;
     return count;
 }
 

@@ -22,7 +22,7 @@ struct Tensor {
     Dims dims;
     bool batched = false;
     Role role = Role::Value;
-    std::string literal; // Constant: the C++ text of its value (always a scalar)
+    std::string literal;  // Constant: the C++ text of its value (always a scalar)
     int param_offset = 0; // Param: index of its first element in the flat parameter vector
     int classes = 0;      // Target: the class count of `class(N)` labels (one number per sample)
     bool needs_gradient = false; // depends on a parameter, so the loss has an adjoint for it
@@ -30,20 +30,21 @@ struct Tensor {
 };
 
 enum class StepKind {
-    Map,          // out[k] = formula($0 .. $m over args[k]): elementwise, scalars broadcast
-    Gemm,         // out (rows x cols) = op(A) (rows x inner) * op(B) (inner x cols)
-    Sum,          // out = sum of all elements of args[0]
-    Max,          // out = largest element of args[0]
-    MaxVjp,       // out[argmax args[0]] += args[1] (the adjoint of Max)
-    Softmax,      // out = softmax(args[0]), a vector
-    SoftmaxVjp,   // out += y * (g - <g, y>), args: g, y (the softmax)
-    LogSoftmax,   // out = log_softmax(args[0])
+    Map,           // out[k] = formula($0 .. $m over args[k]): elementwise, scalars broadcast
+    Gemm,          // out (rows x cols) = op(A) (rows x inner) * op(B) (inner x cols)
+    Sum,           // out = sum of all elements of args[0]
+    Max,           // out = largest element of args[0]
+    MaxVjp,        // out[argmax args[0]] += args[1] (the adjoint of Max)
+    Softmax,       // out = softmax(args[0]), a vector
+    SoftmaxVjp,    // out += y * (g - <g, y>), args: g, y (the softmax)
+    LogSoftmax,    // out = log_softmax(args[0])
     LogSoftmaxVjp, // out += g - exp(y) * sum(g), args: g, y
-    CrossEntropy, // out = logsumexp(z) - z[label] (args: z, label) or -<y, log_softmax z> (z, y)
-    CrossEntropyVjp, // out += g * (softmax(z) - onehot(label) or y * sum y), args: g, z, target
-    Nll,          // out = -logp[label], args: logp, label
-    NllVjp,       // out[label] -= g, args: g, label
-    Dropout,      // out = args[0] * mask while training (mask: args[1], drawn here), else copy
+    CrossEntropy,  // out = logsumexp(z) - z[label] or -<y, log_softmax z>; args z, label or y, and
+                   // p, where softmax(z) is left for the backward pass
+    CrossEntropyVjp, // out += g * (p - onehot(label)) or g * (p * sum y - y); args g, p, target
+    Nll,             // out = -logp[label], args: logp, label
+    NllVjp,          // out[label] -= g, args: g, label
+    Dropout,         // out = args[0] * mask while training (mask: args[1], drawn here), else copy
 };
 
 struct GemmShape {
@@ -60,11 +61,11 @@ struct Step {
     int out = -1;
     bool accumulate = false;
     std::vector<int> args;
-    std::string formula; // Map: C++ text over $0, $1, ... (the args)
+    std::string formula;               // Map: C++ text over $0, $1, ... (the args)
     std::vector<std::string> partials; // Map: d formula / d $k, over $0.. and $r (the result)
-    int space = -1;      // Map: the tensor whose shape is iterated over (default: out)
-    GemmShape gemm;      // Gemm
-    float rate = 0;      // Dropout: the probability of dropping
+    int space = -1;         // Map: the tensor whose shape is iterated over (default: out)
+    GemmShape gemm;         // Gemm
+    float rate = 0;         // Dropout: the probability of dropping
     std::size_t offset = 0; // source position the step comes from
 };
 

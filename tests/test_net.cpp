@@ -24,7 +24,9 @@ std::string diagnostic(const std::string& text) {
     return "";
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
 
 // Writes the headers of `networks` (name → text) into `dir` and returns the #include lines.
 std::string emit_headers(const std::string& dir,
@@ -45,8 +47,9 @@ std::string emit_headers(const std::string& dir,
 test::CommandResult build_and_run(const std::string& dir, const std::string& compiler,
                                   const std::string& extra = "") {
     const std::string binary = dir + "/program";
-    test::CommandResult built = test::run(compiler + " -std=c++17 -O1 -Wall -Wextra -Wpedantic -Werror -I " +
-                                          dir + " " + dir + "/main.cpp -o " + binary + " " + extra);
+    test::CommandResult built =
+        test::run(compiler + " -std=c++17 -O1 -Wall -Wextra -Wpedantic -Werror -I " + dir + " " +
+                  dir + "/main.cpp -o " + binary + " " + extra);
     if (built.status != 0) return built;
     return test::run(binary);
 }
@@ -82,8 +85,9 @@ TEST_CASE("net: shape mismatches name both shapes and the position of the operat
     const std::string text = "network a {\n  input x[3]\n  target y[1]\n  param W1[2, 2] = zeros\n"
                              "  h = W1 @ x\n  loss sum(h)\n}\n";
     const std::string message = diagnostic(text);
-    CHECK(first_line(message) == "bad.net:5:10: error: shape mismatch in `@`: `W1` [2, 2] @ `x` [3] "
-                                 "(inner sizes 2 and 3 differ)");
+    CHECK(first_line(message) ==
+          "bad.net:5:10: error: shape mismatch in `@`: `W1` [2, 2] @ `x` [3] "
+          "(inner sizes 2 and 3 differ)");
     CHECK(message.find("  h = W1 @ x\n           ^") != std::string::npos);
     CHECK(first_line(diagnostic("network a {\n  input x[3]\n  param b[2] = zeros\n"
                                 "  loss sum(x + b)\n}\n")) ==
@@ -92,22 +96,25 @@ TEST_CASE("net: shape mismatches name both shapes and the position of the operat
 
 TEST_CASE("net: semantic errors") {
     auto error = [](const std::string& body) {
-        return first_line(diagnostic("network a {\n  input x[4]\n  target k : class(3)\n" + body + "\n}\n"));
+        return first_line(
+            diagnostic("network a {\n  input x[4]\n  target k : class(3)\n" + body + "\n}\n"));
     };
     CHECK(error("  loss sum(q)") == "bad.net:4:12: error: unknown name `q`");
     CHECK(error("  c = conv2d(x, 8, kernel = 3)\n  loss sum(c)") ==
           "bad.net:4:7: error: `conv2d` is not supported yet");
-    CHECK(error("  loss x * 2") ==
-          "bad.net:4:8: error: the loss must be a scalar per sample, but it is [4] (use sum or mean)");
+    CHECK(error("  loss x * 2") == "bad.net:4:8: error: the loss must be a scalar per sample, but "
+                                   "it is [4] (use sum or mean)");
     CHECK(error("  z = dense(x, 2)\n  loss cross_entropy(z, k)") ==
           "bad.net:5:8: error: cross_entropy: [2] scores for 3 classes");
-    CHECK(error("  x = dense(x, 3)\n  loss sum(x)") == "bad.net:4:3: error: `x` is already defined");
+    CHECK(error("  x = dense(x, 3)\n  loss sum(x)") ==
+          "bad.net:4:3: error: `x` is already defined");
     CHECK(error("  z = dense(x, 3, activation = swish)\n  loss cross_entropy(z, k)") ==
           "bad.net:4:32: error: unknown activation `swish` (expected sigmoid, tanh, relu, "
           "softplus, softmax or identity)");
     CHECK(error("  param W[2, 2] = [[1, 2]]\n  loss sum(x)") ==
           "bad.net:4:19: error: the initial value does not have the shape [2, 2]");
-    CHECK(error("  input y[0]\n  loss sum(x)") == "bad.net:4:11: error: a size must be a positive integer");
+    CHECK(error("  input y[0]\n  loss sum(x)") ==
+          "bad.net:4:11: error: a size must be a positive integer");
     CHECK(error("  loss sum(x)\n  optimizer rmsprop(0.1)") ==
           "bad.net:5:13: error: expected sgd(lr, momentum = 0) or adam(lr, beta1, beta2, eps)");
 }
@@ -156,6 +163,12 @@ TEST_CASE("net: Model::gradient matches central finite differences for every lay
   regularize l2(0.001)
   batch 4
 })"},
+        {"wide", R"(network wide {
+  input x[40]
+  target y[5]
+  h = dropout(dense(x, 36, activation = sigmoid), 0.2)
+  loss mse(dense(h, 5), y)
+})"},
         {"log_probs", R"(network log_probs {
   input x[4]
   target label : class(3)
@@ -198,7 +211,8 @@ TEST_CASE("net: Model::gradient matches central finite differences for every lay
 #include <cstdio>
 #include <vector>
 
-// Targets: 0 reals in [-1, 1], 1 class labels, 2 probability vectors, 3 signs.
+// Targets: 0 reals in [-1, 1], 1 class labels, 2 probability vectors, 3 signs. Networks of more
+// than 512 parameters (here `wide`) run batched tiles, smaller ones one sample at a time.
 template <class Model> double check(int target_kind) {
     Model model;
     model.init(11);
@@ -243,6 +257,7 @@ template <class Model> double check(int target_kind) {
 int main() {
     std::printf("activations %.1e\n", check<activations::Model>(0));
     std::printf("classes %.1e\n", check<classes::Model>(1));
+    std::printf("wide %.1e\n", check<wide::Model>(0));
     std::printf("log_probs %.1e\n", check<log_probs::Model>(1));
     std::printf("soft %.1e\n", check<soft::Model>(2));
     std::printf("perceptron %.1e\n", check<perceptron::Model>(3));
@@ -261,7 +276,7 @@ int main() {
         CHECK(error < 1e-6);
         ++checked;
     }
-    CHECK(checked == 6);
+    CHECK(checked == 7);
 }
 
 TEST_CASE("net: emitted headers compile warning-free with g++ and clang++, float and double") {

@@ -23,8 +23,8 @@ std::string build_sample(const std::string& name, const std::string& dir,
     test::write_file(dir + "/main.cpp", net::compile_network(SourceFile::load(path), options));
     const std::string binary = dir + "/" + name;
     test::CommandResult built =
-        test::run(test::gxx() + " -std=c++17 " + flags + " -Wall -Wextra -Wpedantic -Werror " + dir +
-                  "/main.cpp -o " + binary + " -lz");
+        test::run(test::gxx() + " -std=c++17 " + flags + " -Wall -Wextra -Wpedantic -Werror " +
+                  dir + "/main.cpp -o " + binary + " -lz");
     REQUIRE_MESSAGE(built.status == 0, built.err);
     return binary;
 }
@@ -41,8 +41,8 @@ double json_value(const std::string& out, const std::string& key) {
 TEST_CASE("net train: xor reaches 100% accuracy; --json prints one object per epoch") {
     const std::string dir = test::work_dir("net_xor");
     const std::string binary = build_sample("xor", dir);
-    test::CommandResult result =
-        test::run(binary + " --json --data-dir " + test::source_dir() + "/samples --save " + dir + "/w.txt");
+    test::CommandResult result = test::run(binary + " --json --data-dir " + test::source_dir() +
+                                           "/samples --save " + dir + "/w.txt");
     REQUIRE_MESSAGE(result.status == 0, result.err);
     CHECK(result.out.rfind("{\"epoch\": 1, \"loss\": ", 0) == 0);
     CHECK(json_value(result.out, "accuracy") == 1.0);

@@ -21,15 +21,19 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
             vec acc[4][4];
             for (int r = 0; r < 4; ++r)
                 for (int v = 0; v < 4; ++v)
-                    acc[r][v] = accumulate ? *reinterpret_cast<const vec*>(c + (i + r) * Cols + j + v * lanes)
-                                           : vec{};
+                    acc[r][v] =
+                        accumulate
+                            ? *reinterpret_cast<const vec*>(c + (i + r) * Cols + j + v * lanes)
+                            : vec{};
             for (long p = 0; p < inner; ++p) {
                 const T* row = b + p * Cols + j;
                 vec bv[4];
-                for (int v = 0; v < 4; ++v) bv[v] = *reinterpret_cast<const vec*>(row + v * lanes);
+                for (int v = 0; v < 4; ++v)
+                    bv[v] = *reinterpret_cast<const vec*>(row + v * lanes);
                 for (int r = 0; r < 4; ++r) {
                     const T s = a[(i + r) * ars + p * acs];
-                    for (int v = 0; v < 4; ++v) acc[r][v] += s * bv[v];
+                    for (int v = 0; v < 4; ++v)
+                        acc[r][v] += s * bv[v];
                 }
             }
             for (int r = 0; r < 4; ++r)
@@ -43,11 +47,13 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
         if (first == Cols) continue;
         T* out = c + r * Cols;
         if (!accumulate)
-            for (int j = first; j < Cols; ++j) out[j] = T(0);
+            for (int j = first; j < Cols; ++j)
+                out[j] = T(0);
         for (long p = 0; p < inner; ++p) {
             const T s = a[r * ars + p * acs];
             const T* row = b + p * Cols;
-            for (int j = first; j < Cols; ++j) out[j] += s * row[j];
+            for (int j = first; j < Cols; ++j)
+                out[j] += s * row[j];
         }
     }
 }
@@ -63,10 +69,13 @@ inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* _
     constexpr int vectorized = Inner / lanes * lanes;
     auto dot = [&](const T* x, const T* y) { // over the whole row
         vec acc = {};
-        for (int p = 0; p < vectorized; p += lanes) acc += *reinterpret_cast<const vec*>(x + p) * *reinterpret_cast<const vec*>(y + p);
+        for (int p = 0; p < vectorized; p += lanes)
+            acc += *reinterpret_cast<const vec*>(x + p) * *reinterpret_cast<const vec*>(y + p);
         T sum = 0;
-        for (int l = 0; l < lanes; ++l) sum += acc[l];
-        for (int p = vectorized; p < Inner; ++p) sum += x[p] * y[p];
+        for (int l = 0; l < lanes; ++l)
+            sum += acc[l];
+        for (int p = vectorized; p < Inner; ++p)
+            sum += x[p] * y[p];
         return sum;
     };
     auto store = [&](long at, T value) { c[at] = accumulate ? c[at] + value : value; };
@@ -79,24 +88,31 @@ inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* _
             vec acc[4][4] = {};
             for (int p = 0; p < vectorized; p += lanes) {
                 vec av[4], bv[4];
-                for (int r = 0; r < 4; ++r) av[r] = *reinterpret_cast<const vec*>(ai + r * Inner + p);
-                for (int q = 0; q < 4; ++q) bv[q] = *reinterpret_cast<const vec*>(bj + q * Inner + p);
                 for (int r = 0; r < 4; ++r)
-                    for (int q = 0; q < 4; ++q) acc[r][q] += av[r] * bv[q];
+                    av[r] = *reinterpret_cast<const vec*>(ai + r * Inner + p);
+                for (int q = 0; q < 4; ++q)
+                    bv[q] = *reinterpret_cast<const vec*>(bj + q * Inner + p);
+                for (int r = 0; r < 4; ++r)
+                    for (int q = 0; q < 4; ++q)
+                        acc[r][q] += av[r] * bv[q];
             }
             for (int r = 0; r < 4; ++r)
                 for (int q = 0; q < 4; ++q) {
                     T sum = 0;
-                    for (int l = 0; l < lanes; ++l) sum += acc[r][q][l];
-                    for (int p = vectorized; p < Inner; ++p) sum += ai[r * Inner + p] * bj[q * Inner + p];
+                    for (int l = 0; l < lanes; ++l)
+                        sum += acc[r][q][l];
+                    for (int p = vectorized; p < Inner; ++p)
+                        sum += ai[r * Inner + p] * bj[q * Inner + p];
                     store((i + r) * Cols + j + q, sum);
                 }
         }
         for (long r = i; r < i + 4; ++r) // the last columns
-            for (long q = j; q < Cols; ++q) store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
+            for (long q = j; q < Cols; ++q)
+                store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
     }
     for (long r = i; r < rows; ++r) // the last rows
-        for (long q = 0; q < Cols; ++q) store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
+        for (long q = 0; q < Cols; ++q)
+            store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
 }
 
 // splitmix64: the same numbers on every platform and compiler.

@@ -89,16 +89,17 @@ template <class T> DataSet<T> read_csv(const std::string& path, Shape shape) {
                             std::to_string(row.size()));
         if (shape.classes) {
             const double label = row.back();
-            if (label != std::floor(label) || label < 0 || label >= shape.classes)
-            {
+            if (label != std::floor(label) || label < 0 || label >= shape.classes) {
                 std::ostringstream message;
                 message << path << ":" << number << ": label " << label << " is not a class in 0.."
                         << shape.classes - 1;
                 throw DataError(message.str());
             }
         }
-        for (int i = 0; i < shape.input_size; ++i) data.x.push_back(T(row[i]));
-        for (int i = shape.input_size; i < columns; ++i) data.y.push_back(T(row[i]));
+        for (int i = 0; i < shape.input_size; ++i)
+            data.x.push_back(T(row[i]));
+        for (int i = shape.input_size; i < columns; ++i)
+            data.y.push_back(T(row[i]));
         ++data.count;
     }
     if (data.count == 0) throw DataError(path + ": no data rows");
@@ -129,19 +130,19 @@ class GzFile {
 };
 
 // IDX (the MNIST layout): unsigned bytes, images scaled to [0, 1], labels as classes.
-template <class T> DataSet<T> read_idx(const std::string& images, const std::string& labels,
-                                       Shape shape) {
+template <class T>
+DataSet<T> read_idx(const std::string& images, const std::string& labels, Shape shape) {
     GzFile image_file(images);
     const unsigned magic = image_file.read_u32();
     if ((magic >> 8) != 0x08 || (magic & 0xff) < 1 || (magic & 0xff) > 4)
         throw DataError(images + ": not an IDX file of unsigned bytes");
     const unsigned count = image_file.read_u32();
     unsigned pixels = 1;
-    for (unsigned d = 1; d < (magic & 0xff); ++d) pixels *= image_file.read_u32();
+    for (unsigned d = 1; d < (magic & 0xff); ++d)
+        pixels *= image_file.read_u32();
     if (static_cast<int>(pixels) != shape.input_size)
         throw DataError(images + ": samples of " + std::to_string(pixels) +
-                        " values, but the network's input has " +
-                        std::to_string(shape.input_size));
+                        " values, but the network's input has " + std::to_string(shape.input_size));
     GzFile label_file(labels);
     if (label_file.read_u32() != 0x00000801)
         throw DataError(labels + ": not an IDX file of labels (unsigned bytes, one dimension)");
@@ -154,7 +155,8 @@ template <class T> DataSet<T> read_idx(const std::string& images, const std::str
     std::vector<unsigned char> bytes(static_cast<std::size_t>(count) * pixels);
     image_file.read(bytes.data(), static_cast<unsigned>(bytes.size()));
     data.x.resize(bytes.size());
-    for (std::size_t i = 0; i < bytes.size(); ++i) data.x[i] = T(bytes[i]) / T(255);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        data.x[i] = T(bytes[i]) / T(255);
     bytes.resize(count);
     label_file.read(bytes.data(), count);
     for (unsigned i = 0; i < count; ++i) {
@@ -172,8 +174,8 @@ inline std::string resolve(const std::string& base, const std::string& path) {
     return base + "/" + path;
 }
 
-template <class T> DataSet<T> read_data(const DataSource& source, const std::string& base,
-                                        Shape shape) {
+template <class T>
+DataSet<T> read_data(const DataSource& source, const std::string& base, Shape shape) {
     if (source.format == "csv") return read_csv<T>(resolve(base, source.paths.at(0)), shape);
     return read_idx<T>(resolve(base, source.paths.at(0)), resolve(base, source.paths.at(1)), shape);
 }
@@ -187,7 +189,8 @@ class Progress {
         const auto now = std::chrono::steady_clock::now();
         if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
         last_ = now;
-        const int width = 30, filled = static_cast<int>(static_cast<long long>(width) * done / total);
+        const int width = 30,
+                  filled = static_cast<int>(static_cast<long long>(width) * done / total);
         std::fprintf(stderr, "\repoch %d [%s%s] %d/%d loss %.6g ", epoch,
                      std::string(static_cast<std::size_t>(filled), '=').c_str(),
                      std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), done,
@@ -210,11 +213,16 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         const bool has_value = i + 1 < argc;
-        if (arg == "--epochs" && has_value) settings.epochs = std::atoi(argv[++i]);
-        else if (arg == "--data" && has_value) data = argv[++i];
-        else if (arg == "--data-dir" && has_value) base = argv[++i];
-        else if (arg == "--save" && has_value) save = argv[++i];
-        else if (arg == "--json") json = true;
+        if (arg == "--epochs" && has_value)
+            settings.epochs = std::atoi(argv[++i]);
+        else if (arg == "--data" && has_value)
+            data = argv[++i];
+        else if (arg == "--data-dir" && has_value)
+            base = argv[++i];
+        else if (arg == "--save" && has_value)
+            save = argv[++i];
+        else if (arg == "--json")
+            json = true;
         else {
             std::fprintf(stderr,
                          "usage: %s [--epochs N] [--data FILE|IMAGES,LABELS] [--data-dir DIR] "
@@ -226,7 +234,8 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
     if (!data.empty()) { // --data replaces the train_data files
         settings.train.paths.clear();
         std::stringstream list(data);
-        for (std::string path; std::getline(list, path, ',');) settings.train.paths.push_back(path);
+        for (std::string path; std::getline(list, path, ',');)
+            settings.train.paths.push_back(path);
         if (settings.train.format.empty()) settings.train.format = "csv";
         if (settings.train.paths.size() != (settings.train.format == "idx" ? 2u : 1u)) {
             std::fprintf(stderr, "error: --data needs %s\n",
@@ -247,7 +256,8 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
         Model model;
         const int batch = settings.batch > 0 ? std::min(settings.batch, train.count) : train.count;
         std::vector<int> order(static_cast<std::size_t>(train.count));
-        for (int i = 0; i < train.count; ++i) order[static_cast<std::size_t>(i)] = i;
+        for (int i = 0; i < train.count; ++i)
+            order[static_cast<std::size_t>(i)] = i;
         Random random(settings.seed ^ 0x5f1e5ull);
         std::vector<T> x(static_cast<std::size_t>(batch) * Model::input_size);
         std::vector<T> y(static_cast<std::size_t>(batch) * Model::target_size);
@@ -267,9 +277,12 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
                 const T* by = train.y.data();
                 if (batch < train.count) { // gather the shuffled samples
                     for (int k = 0; k < n; ++k) {
-                        const std::size_t i = static_cast<std::size_t>(order[static_cast<std::size_t>(first + k)]);
-                        std::copy_n(&train.x[i * Model::input_size], Model::input_size, &x[static_cast<std::size_t>(k) * Model::input_size]);
-                        std::copy_n(&train.y[i * Model::target_size], Model::target_size, &y[static_cast<std::size_t>(k) * Model::target_size]);
+                        const std::size_t i =
+                            static_cast<std::size_t>(order[static_cast<std::size_t>(first + k)]);
+                        std::copy_n(&train.x[i * Model::input_size], Model::input_size,
+                                    &x[static_cast<std::size_t>(k) * Model::input_size]);
+                        std::copy_n(&train.y[i * Model::target_size], Model::target_size,
+                                    &y[static_cast<std::size_t>(k) * Model::target_size]);
                     }
                     bx = x.data();
                     by = y.data();
@@ -301,7 +314,8 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
             }
         }
         if (test.count) {
-            const double test_loss = static_cast<double>(model.evaluate(test.x.data(), test.y.data(), test.count));
+            const double test_loss =
+                static_cast<double>(model.evaluate(test.x.data(), test.y.data(), test.count));
             const double accuracy = static_cast<double>(model.correct()) / test.count;
             if (json) {
                 std::printf("{\"test_loss\": %.9g", test_loss);
@@ -313,7 +327,8 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
                 std::printf("  (%d samples)\n", test.count);
             }
         }
-        if (!save.empty() && !model.save(save)) throw DataError(save + ": cannot write the weights");
+        if (!save.empty() && !model.save(save))
+            throw DataError(save + ": cannot write the weights");
     } catch (const DataError& error) {
         std::fprintf(stderr, "error: %s\n", error.what());
         return 1;
