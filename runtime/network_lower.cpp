@@ -271,7 +271,7 @@ ParamInit Lowering::initialiser(const ast::Expr& expr, const Dims& dims) {
     init.fan_in = dims.empty() ? 1 : dims.back();
     init.fan_out = dims.size() >= 2 ? dims[dims.size() - 2] : init.fan_in;
     const ast::Expr& e = unwrap(expr);
-    if (const auto* list = boost::get<x3::forward_ast<ast::List>>(&e)) {
+    if (boost::get<x3::forward_ast<ast::List>>(&e)) {
         // Flatten nested lists, checking that their shape is `dims`.
         std::function<void(const ast::Expr&, std::size_t)> flatten = [&](const ast::Expr& item,
                                                                          std::size_t depth) {
