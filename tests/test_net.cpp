@@ -202,7 +202,9 @@ TEST_CASE("net: Model::gradient matches central finite differences for every lay
   w = v @ r
   k = v3 @ B
   s = exp(-w^2) + log(1 + w * w) + sqrt(abs(w) + 1) + sin(w) * cos(w) + pow(abs(w) + 1, c) + max(w, c) - min(w, 0.1) + w / (2 + c * c)
-  loss 0.5 * (sum(s) - y)^2 + mean(s) + max(s) + dot(s, s) * c + sum(k^3) / 3 + sum(sigmoid(k) * tanh(k))
+  t = 0.5 * tanh(w)
+  u = atan(w) + erf(w) + tan(t) + hypot(w, c) + atan2(w, 2) + log(3, 2 + w * w) + cbrt(w + 5) + sinh(t) + cosh(t) + asinh(w) + acosh(2 + w * w) + atanh(t) + asin(t) + acos(t) + log2(2 + w * w) + log10(2 + w * w) + floor(w) + ceil(w) + sign(w) + heaviside(w) + softplus(w) + relu(w)
+  loss 0.5 * (sum(s) - y)^2 + mean(s) + max(s) + dot(s, s) * c + sum(k^3) / 3 + sum(sigmoid(k) * tanh(k)) + sum(u)
 })"},
     };
     const std::string dir = test::work_dir("net_gradients");

@@ -68,12 +68,14 @@ inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* _
     constexpr int lanes = static_cast<int>(64 / sizeof(T));
     constexpr int vectorized = Inner / lanes * lanes;
     auto dot = [&](const T* x, const T* y) { // over the whole row
-        vec acc = {};
-        for (int p = 0; p < vectorized; p += lanes)
-            acc += *reinterpret_cast<const vec*>(x + p) * *reinterpret_cast<const vec*>(y + p);
         T sum = 0;
-        for (int l = 0; l < lanes; ++l)
-            sum += acc[l];
+        if constexpr (vectorized > 0) {
+            vec acc = {};
+            for (int p = 0; p < vectorized; p += lanes)
+                acc += *reinterpret_cast<const vec*>(x + p) * *reinterpret_cast<const vec*>(y + p);
+            for (int l = 0; l < lanes; ++l)
+                sum += acc[l];
+        }
         for (int p = vectorized; p < Inner; ++p)
             sum += x[p] * y[p];
         return sum;
