@@ -61,14 +61,14 @@ TEST_CASE("net train: data errors name the file and the line") {
         return result.err;
     };
     CHECK(error_for("a,b,label\n0,0,0\n0,1\n") ==
-          "error: " + dir + "/data.csv:3: expected 3 columns (2 inputs, 1 targets), found 2\n");
-    CHECK(error_for("0,0,0\n0,x,1\n") == "error: " + dir + "/data.csv:2: `x` is not a number\n");
+          dir + "/data.csv:3: error: expected 3 columns (2 inputs, 1 targets), found 2\n");
+    CHECK(error_for("0,0,0\n0,x,1\n") == dir + "/data.csv:2: error: `x` is not a number\n");
     CHECK(error_for("0,0,0\n0,1,2\n") ==
-          "error: " + dir + "/data.csv:2: label 2 is not a class in 0..1\n");
-    CHECK(error_for("a,b,c\n") == "error: " + dir + "/data.csv: no data rows\n");
+          dir + "/data.csv:2: error: label 2 is not a class in 0..1\n");
+    CHECK(error_for("a,b,c\n") == dir + "/data.csv: error: no data rows\n");
     test::CommandResult missing = test::run(binary + " --data " + dir + "/none.csv");
     CHECK(missing.status == 1);
-    CHECK(missing.err == "error: " + dir + "/none.csv: cannot open file\n");
+    CHECK(missing.err == dir + "/none.csv: error: cannot open file\n");
 }
 
 TEST_CASE("net train: gradc train builds once, caches, and runs") {

@@ -2,7 +2,7 @@
 // data loading (CSV; IDX, gzip-compressed or not, read through zlib), shuffled mini-batches, a
 // progress bar when standard error is a terminal, one line (or JSON object) per epoch, test
 // accuracy, --save. Assumes <zlib.h> is included and Model has the interface gradc emits.
-// Bad data is reported as FILE:LINE (or FILE: sample K) and exit status 1.
+// Bad data is reported as `FILE:LINE: error: ...` (or `FILE: error: ...`) and exit status 1.
 #ifndef GRADC_NET_TRAIN
 #define GRADC_NET_TRAIN
 
@@ -329,8 +329,11 @@ template <class Model> int train_main(int argc, char** argv, TrainSettings setti
         }
         if (!save.empty() && !model.save(save))
             throw DataError(save + ": cannot write the weights");
-    } catch (const DataError& error) {
-        std::fprintf(stderr, "error: %s\n", error.what());
+    } catch (const DataError& error) { // "FILE[:LINE]: TEXT" → "FILE[:LINE]: error: TEXT"
+        std::string message = error.what();
+        const std::size_t text = message.find(": ");
+        message.insert(text == std::string::npos ? 0 : text + 2, "error: ");
+        std::fprintf(stderr, "%s\n", message.c_str());
         return 1;
     }
     return 0;
