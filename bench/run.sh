@@ -5,7 +5,8 @@
 #   bench/run.sh throughput      compiler throughput only
 # Environment: BUILD (default build-bench), CXXFLAGS_BENCH (default "-O2"), ROUNDS (41), BATCH_MS (2),
 #   ROSEN10K=1 to include Rosenbrock n=10000 (its emitted header takes g++ -O2 many minutes),
-#   SIZES="10k 100k 1M 10M" for the throughput inputs, GXX_MAX_S (600) g++ timeout per header.
+#   SIZES ("10k 100k 1M"; 10M is feasible but slow), GXX_SIZES (10k) sizes whose gradient g++ -O2 compiles,
+#   GXX_MAX_S (600) g++ timeout per header.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Compiler throughput (issues 2 and 4): gradc front end -> header for generated inputs of ~10k .. 10M
+# SSA nodes, primal only (--mode primal) and with the gradient (--mode reverse); then g++ -O2 -c of the
+# emitted gradient. Times are CPU time (user + sys) of the process: the machine is shared, and wall
+# time measures mostly the waiting. Called by run.sh; standalone: GRADC=... OUT=... bench/throughput.sh
+set -uo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+GRADC="${GRADC:?path of gradc}"
+OUT="${OUT:-/tmp/gradc-throughput}"
+SIZES="${SIZES:-10k 100k 1M}"
+GXX_SIZES="${GXX_SIZES-10k}"
+GXX_MAX_S="${GXX_MAX_S:-600}"
+mkdir -p "$OUT"
+python3 "$HERE/gen_expr.py" "$OUT" --throughput
+
+declare -A ROSEN=([10k]=1430 [100k]=14300 [1M]=143000 [10M]=1430000)
+declare -A SMREG=([10k]=10_500 [100k]=10_5000 [1M]=10_50000 [10M]=10_500000)
+declare -A TERMS=([10k]=2000 [100k]=20000 [1M]=200000 [10M]=2000000)
+
+# run_time OUTVAR-prefix CMD...: sets T_cpu (s), T_wall (s), T_rss (MB), T_rc
+run_time() {
+    local log="$OUT/time.log"
+    /usr/bin/time -f "%U %S %e %M" -o "$log" "$@" >/dev/null 2>"$OUT/stderr.log"
+    T_rc=$?
+    read -r u s e m < <(tail -1 "$log")
+    T_cpu=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+    T_wall=$e
+    T_rss=$(awk -v m="$m" 'BEGIN{printf "%.0f", m/1024}')
+}
+
+echo "## Compiler throughput (CPU seconds; nodes = optimised primal SSA nodes from gradc inspect)"
+echo
+echo "| input | nodes | primal: gradc s | nodes/s | peak MB | header MB | gradient: gradc s | nodes/s | peak MB | header MB | g++ -O2 -c gradient s | g++ peak MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for size in $SIZES; do
+    for fam in rosen softmaxreg sumterms; do
+        case $fam in
+            rosen) f="rosen_${ROSEN[$size]}" ;;
+            softmaxreg) f="softmaxreg_${SMREG[$size]}" ;;
+            sumterms) f="sumterms_${TERMS[$size]}" ;;
+        esac
+        in="$OUT/$f.expr"
+        nodes=$("$GRADC" inspect "$in" | grep -c '^  %')
+        run_time "$GRADC" compile "$in" --mode primal -o "$OUT/$f.primal.hpp"
+        p="$T_cpu | $(awk -v n="$nodes" -v t="$T_cpu" 'BEGIN{printf "%.2gM", n/t/1e6}') | $T_rss | $(du -m "$OUT/$f.primal.hpp" | cut -f1)"
+        run_time "$GRADC" compile "$in" --mode reverse -o "$OUT/$f.grad.hpp"
+        g="$T_cpu | $(awk -v n="$nodes" -v t="$T_cpu" 'BEGIN{printf "%.2gM", n/t/1e6}') | $T_rss | $(du -m "$OUT/$f.grad.hpp" | cut -f1)"
+        cxx="not run | "
+        if [[ " $GXX_SIZES " == *" $size "* ]]; then
+            fn=$(grep -o '^inline [a-z]* [a-z]*_grad(' "$OUT/$f.grad.hpp" | head -1 | awk '{print $3}' | tr -d '(')
+            printf '#include "%s.grad.hpp"\nauto* keep = &%s::%s;\n' "$f" "$(grep -m1 '^namespace' "$OUT/$f.grad.hpp" | awk '{print $2}')" "$fn" >"$OUT/$f.cpp"
+            run_time timeout "$GXX_MAX_S" g++ -std=c++17 -O2 -c "$OUT/$f.cpp" -I"$OUT" -o "$OUT/$f.o"
+            if [[ $T_rc == 0 ]]; then cxx="$T_cpu | $T_rss"; else cxx="> $GXX_MAX_S wall (killed; $T_cpu CPU) | $T_rss"; fi
+        fi
+        echo "| $f | $nodes | $p | $g | $cxx |"
+        rm -f "$OUT/$f.primal.hpp" "$OUT/$f.o"
+    done
+done
+
+echo
+echo "Hessian of a small Rosenbrock (n = 10):"
+python3 - "$OUT" <<'PY'
+import sys
+open(sys.argv[1] + "/rosen10h.expr", "w").write(
+    "const N = 10\nfn rosen(x[N]) = sum(i in 0..N-1: 100 * (x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n")
+PY
+run_time "$GRADC" compile "$OUT/rosen10h.expr" --hessian -o "$OUT/rosen10h.hpp"
+echo "gradc compile --hessian: rc $T_rc, $T_cpu s CPU, $T_rss MB, $(wc -c <"$OUT/rosen10h.hpp") bytes; $(grep -c '^inline' "$OUT/rosen10h.hpp") functions: $(grep -o '^inline [a-z]* [a-z_]*(' "$OUT/rosen10h.hpp" | awk '{print $3}' | tr -d '(' | xargs)"
+printf '#include "rosen10h.hpp"\nauto* k1 = &rosen10h::rosen_hessian;\nauto* k2 = &rosen10h::rosen_hvp;\n' >"$OUT/rosen10h.cpp"
+run_time g++ -std=c++17 -O2 -c "$OUT/rosen10h.cpp" -I"$OUT" -o "$OUT/rosen10h.o"
+echo "g++ -O2 -c of it: rc $T_rc, $T_cpu s CPU"
