@@ -424,7 +424,7 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
         std::vector<NodeId> products;
         for (std::size_t i = 0; i < v.size(); ++i) products.push_back(op(at, Op::Mul, v[i], u[i]));
         NodeId total = fold(Op::Add, products);
-        return scalar_value(name == "dot" ? total : op(at, Op::Sqrt, total));
+        return scalar_value(name == "dot" ? total : op(at, Op::NormRoot, total));
     }
     if (name == "logsumexp" || name == "softmax") {
         // Shift by the (derivative-free) maximum so that no exponential overflows.

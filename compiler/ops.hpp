@@ -35,11 +35,12 @@ bool is_builtin_name(std::string_view name); // scalar builtins and vector ones 
 double evaluate(Op op, double a, double b = 0, double c = 0);
 
 // C++ text computing `op` of the operand texts, and of its partial derivative with respect to
-// operand `which` (empty when it is structurally zero), given the result's text. These are what the
-// network compiler uses for elementwise tensor ops.
+// operand `which` (empty when it is structurally zero), given the result's text; non-integral
+// constants are written `scalar_type(value)`. The network compiler's elementwise ops use these.
+// (Defined in partials.cpp, beside the derivative builder.)
 std::string cpp_value(Op op, const std::vector<std::string>& args);
 std::string cpp_partial(Op op, std::size_t which, const std::vector<std::string>& args,
-                        const std::string& result);
+                        const std::string& result, const std::string& scalar_type);
 
 // The text of runtime/include/gradc/scalar_math.hpp, copied into every emitted header.
 extern const char* const scalar_math_source;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace gradc {
 
 // Not in an anonymous namespace: the op table uses only some of these overloads.
@@ -93,6 +95,53 @@ NodeId accumulate(Graph& g, NodeId sum, NodeId term) {
     if (sum == no_node) return term;
     if (term == no_node) return sum;
     return g.apply(Op::Add, sum, term);
+}
+
+} // namespace gradc
+
+namespace gradc {
+
+namespace {
+
+// C++ text of node `id` of a one-op graph: inputs print as `args`, the op's own node as `result`,
+// integral constants as integers and others as `scalar_type(value)`, compound operands in parentheses.
+std::string print_expression(const Graph& g, NodeId id, NodeId result, const std::vector<std::string>& args,
+                             const std::string& result_text, const std::string& scalar_type) {
+    const Node& n = g[id];
+    if (id == result) return result_text;
+    if (n.op == Op::Input) return args.at(n.args[0]);
+    if (n.op == Op::Const) {
+        if (n.value == std::floor(n.value) && std::fabs(n.value) < 1e15)
+            return fmt::format("{}", static_cast<long long>(n.value));
+        return fmt::format("{}({})", scalar_type, n.value);
+    }
+    std::string operands[3];
+    for (int k = 0; k < info(n.op).arity; ++k) {
+        const NodeId a = n.args[static_cast<std::size_t>(k)];
+        const Op op = g[a].op;
+        const bool leaf = a == result || op == Op::Input || (op == Op::Const && g[a].value >= 0);
+        const std::string text = print_expression(g, a, result, args, result_text, scalar_type);
+        operands[k] = leaf ? text : "(" + text + ")";
+    }
+    return fmt::format(fmt::runtime(info(n.op).cpp), operands[0], operands[1], operands[2]);
+}
+
+} // namespace
+
+std::string cpp_value(Op op, const std::vector<std::string>& args) {
+    return fmt::format(fmt::runtime(info(op).cpp), args.size() > 0 ? args[0] : "",
+                       args.size() > 1 ? args[1] : "", args.size() > 2 ? args[2] : "");
+}
+
+std::string cpp_partial(Op op, std::size_t which, const std::vector<std::string>& args,
+                        const std::string& result, const std::string& scalar_type) {
+    Graph g;
+    NodeId operands[3] = {no_node, no_node, no_node};
+    for (int k = 0; k < info(op).arity; ++k) operands[k] = g.input(static_cast<std::uint32_t>(k));
+    const NodeId y = g.apply(op, operands[0], operands[1], operands[2]);
+    const NodeId partial = build_partial(g, y, static_cast<int>(which));
+    if (partial == no_node || g.is_constant(partial, 0.0)) return "";
+    return print_expression(g, partial, y, args, result, scalar_type);
 }
 
 } // namespace gradc

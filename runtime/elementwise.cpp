@@ -1,59 +1,24 @@
 #include "runtime/elementwise.hpp"
 
 #include <cmath>
-#include <map>
+
+#include "compiler/ops.hpp"
 
 namespace gradc::net {
 
 namespace {
-// The scalar builtins of the .expr language, with the same C++ spellings and derivative conventions
-// as compiler/ops.def. This is the one place to switch to the shared table's cpp_value/cpp_partial.
+// The scalar builtins of the .expr language, spelled and differentiated by the shared op table.
 std::optional<ScalarFunction> find_builtin(std::string_view name, std::size_t arity) {
-    static const std::map<std::string, ScalarFunction, std::less<>> unary = {
-        {"exp", {"std::exp($0)", {"$r"}}},
-        {"log", {"std::log($0)", {"1 / $0"}}},
-        {"log2", {"std::log2($0)", {"1 / ($0 * 0.69314718055994531)"}}},
-        {"log10", {"std::log10($0)", {"1 / ($0 * 2.3025850929940459)"}}},
-        {"sqrt", {"std::sqrt($0)", {"0.5 / $r"}}},
-        {"cbrt", {"std::cbrt($0)", {"1 / (3 * ($r * $r))"}}},
-        {"abs", {"std::fabs($0)", {"gradc_math::sign($0)"}}},
-        {"sign", {"gradc_math::sign($0)", {""}}},
-        {"heaviside", {"gradc_math::heaviside($0)", {""}}},
-        {"sin", {"std::sin($0)", {"std::cos($0)"}}},
-        {"cos", {"std::cos($0)", {"-std::sin($0)"}}},
-        {"tan", {"std::tan($0)", {"1 + $r * $r"}}},
-        {"asin", {"std::asin($0)", {"1 / std::sqrt(1 - $0 * $0)"}}},
-        {"acos", {"std::acos($0)", {"-1 / std::sqrt(1 - $0 * $0)"}}},
-        {"atan", {"std::atan($0)", {"1 / (1 + $0 * $0)"}}},
-        {"sinh", {"std::sinh($0)", {"std::cosh($0)"}}},
-        {"cosh", {"std::cosh($0)", {"std::sinh($0)"}}},
-        {"tanh", {"std::tanh($0)", {"1 - $r * $r"}}},
-        {"asinh", {"std::asinh($0)", {"1 / std::sqrt($0 * $0 + 1)"}}},
-        {"acosh", {"std::acosh($0)", {"1 / std::sqrt($0 * $0 - 1)"}}},
-        {"atanh", {"std::atanh($0)", {"1 / (1 - $0 * $0)"}}},
-        {"erf", {"std::erf($0)", {"1.1283791670955126 * std::exp(-($0 * $0))"}}},
-        {"sigmoid", {"gradc_math::sigmoid($0)", {"$r * (1 - $r)"}}},
-        {"softplus", {"gradc_math::softplus($0)", {"gradc_math::sigmoid($0)"}}},
-        {"relu", {"gradc_math::relu($0)", {"($0 > 0 ? 1 : 0)"}}},
-        {"floor", {"std::floor($0)", {""}}},
-        {"ceil", {"std::ceil($0)", {""}}},
-    };
-    static const std::map<std::string, ScalarFunction, std::less<>> binary = {
-        {"max", {"std::max($0, $1)", {"($0 < $1 ? 0 : 1)", "($0 < $1 ? 1 : 0)"}}},
-        {"min", {"std::min($0, $1)", {"($1 < $0 ? 0 : 1)", "($1 < $0 ? 1 : 0)"}}},
-        {"pow",
-         {"std::pow($0, $1)", {"$1 * std::pow($0, $1 - 1)", "($0 > 0 ? $r * std::log($0) : 0)"}}},
-        {"atan2",
-         {"std::atan2($0, $1)", {"$1 / ($0 * $0 + $1 * $1)", "-$0 / ($0 * $0 + $1 * $1)"}}},
-        {"hypot", {"std::hypot($0, $1)", {"$0 / $r", "$1 / $r"}}},
-        {"log", // log(b, x): the logarithm of x in base b
-         {"std::log($1) / std::log($0)", {"-$r / ($0 * std::log($0))", "1 / ($1 * std::log($0))"}}},
-    };
-    if (arity < 1 || arity > 2) return std::nullopt;
-    const auto& table = arity == 1 ? unary : binary;
-    auto found = table.find(name);
-    if (found == table.end()) return std::nullopt;
-    return found->second;
+    if (name == "log" && arity == 2) // log(b, x): the logarithm of x in base b, not one op
+        return ScalarFunction{"std::log($1) / std::log($0)",
+                              {"-$r / ($0 * std::log($0))", "1 / ($1 * std::log($0))"}};
+    const std::optional<Op> op = find_function(name, arity);
+    if (!op) return std::nullopt;
+    std::vector<std::string> args;
+    for (std::size_t k = 0; k < arity; ++k) args.push_back("$" + std::to_string(k));
+    ScalarFunction fn{cpp_value(*op, args), {}};
+    for (std::size_t k = 0; k < arity; ++k) fn.partials.push_back(cpp_partial(*op, k, args, "$r", "Scalar"));
+    return fn;
 }
 } // namespace
 
