@@ -1,7 +1,9 @@
 #include "compiler/emit_cpp.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -27,95 +29,183 @@ const std::set<std::string_view> cpp_reserved = {
     // names the emitted code itself relies on
     "std", "gradc_math"};
 
-// Gives out C++ names, each once.
+// Gives out C++ names, each once. Temporaries are `t0, t1, ...`; a label that looks like one is
+// suffixed, so temporaries never need checking.
 class Names {
   public:
     std::string claim(const std::string& wanted) {
-        std::string base = cpp_identifier(wanted), name = base;
+        std::string base = cpp_identifier(wanted);
+        if (base.size() > 1 && base[0] == 't' &&
+            base.find_first_not_of("0123456789", 1) == std::string::npos)
+            base += "_";
+        std::string name = base;
         for (int i = 2; !taken_.insert(name).second; ++i) name = base + "_" + std::to_string(i);
         return name;
     }
-    std::string temporary() {
-        std::string name;
-        do name = "t" + std::to_string(next_++);
-        while (!taken_.insert(name).second);
-        return name;
-    }
+    std::string temporary() { return "t" + std::to_string(next_++); }
 
   private:
     std::set<std::string> taken_;
-    int next_ = 0;
+    std::size_t next_ = 0;
 };
 
+// Emits one kernel. Every live node is one `const` statement. Past `statements_per_part`
+// statements the body is split into parts, `[[gnu::noinline]]` functions run in order; a value
+// used by a later part goes through the array `s`, whose slots are reused once no later part
+// reads them.
 class KernelEmitter {
   public:
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
                   fmt::memory_buffer& out)
-        : source_(source), k_(kernel), g_(kernel.graph), type_(options.scalar_type), out_(out) {}
+        : source_(source), k_(kernel), g_(kernel.graph), type_(options.scalar_type),
+          part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out) {}
 
     void emit() {
         std::vector<NodeId> roots;
         for (const Kernel::Store& s : k_.stores) roots.push_back(s.value);
         if (k_.returns_value) roots.push_back(k_.returned);
         const std::vector<bool> live = live_nodes(g_, roots);
-
+        text_.assign(g_.size(), std::string());
+        part_of_.assign(g_.size(), -1);
         std::vector<bool> param_used(k_.params.size(), false);
-        for (NodeId i = 0; i < g_.size(); ++i)
-            if (live[i] && g_[i].op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
+        for (NodeId i = 0; i < g_.size(); ++i) {
+            if (!live[i]) continue;
+            const Op op = g_[i].op;
+            if (op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
+            if (op != Op::Const && op != Op::Input && op != Op::Detach) statements_.push_back(i);
+        }
         for (const Kernel::Store& s : k_.stores) param_used[s.target.param] = true;
+        for (const KernelParam& param : k_.params) param_names_.push_back(names_.claim(param.name));
 
         const Function& fn = *k_.function;
-        fmt::format_to(std::back_inserter(out_), "\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary,
-                       source_.locate(fn.offset).line, fn.signature);
+        write("\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary, source_.locate(fn.offset).line,
+              fn.signature);
+        const std::size_t parts = (statements_.size() + part_size_ - 1) / part_size_;
+        if (parts <= 1) {
+            write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name), parameters(param_used));
+            body(0, statements_.size(), true);
+            write("}}\n");
+            return;
+        }
+        const std::size_t slots = assign_slots(parts);
+        const std::string name = cpp_identifier(k_.name);
+        std::vector<std::string> arguments = param_names_;
+        arguments.push_back("s");
+        for (std::size_t p = 0; p < parts; ++p) {
+            const bool last = p + 1 == parts;
+            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, {}* s) {{\n", k_.name,
+                  p + 1, parts, last ? return_type() : "void", name, p + 1,
+                  parameters(std::vector<bool>(k_.params.size(), false)), type_);
+            body(p * part_size_, std::min(statements_.size(), (p + 1) * part_size_), last);
+            write("}}\n");
+        }
+        write("\ninline {} {}({}) {{\n", return_type(), name, parameters(param_used));
+        write("    {}{} s[{}]; // values passed from one part to the next\n",
+              slots * sizeof(double) > (1u << 20) ? "static thread_local " : "", type_, slots);
+        for (std::size_t p = 0; p < parts; ++p)
+            write("    {}{}_part{}({});\n", p + 1 == parts && k_.returns_value ? "return " : "", name,
+                  p + 1, fmt::join(arguments, ", "));
+        write("}}\n");
+    }
+
+  private:
+    template <class... Args> void write(fmt::format_string<Args...> format, Args&&... args) {
+        fmt::format_to(std::back_inserter(out_), format, std::forward<Args>(args)...);
+    }
+
+    std::string return_type() const { return k_.returns_value ? type_ : "void"; }
+
+    std::string parameters(const std::vector<bool>& used) const {
         std::vector<std::string> params;
         for (std::size_t p = 0; p < k_.params.size(); ++p) {
             const KernelParam& param = k_.params[p];
-            param_names_.push_back(names_.claim(param.name));
             std::string type = param.output ? type_ + "*" : param.scalar ? type_ : "const " + type_ + "*";
-            params.push_back(fmt::format("{}{} {}", param_used[p] ? "" : "[[maybe_unused]] ", type,
-                                         param_names_.back()));
+            params.push_back(fmt::format("{}{} {}", used[p] ? "" : "[[maybe_unused]] ", type, param_names_[p]));
         }
-        fmt::format_to(std::back_inserter(out_), "inline {} {}({}) {{\n",
-                       k_.returns_value ? type_ : "void", cpp_identifier(k_.name), fmt::join(params, ", "));
+        return fmt::format("{}", fmt::join(params, ", "));
+    }
 
-        text_.assign(g_.size(), std::string());
-        std::size_t shown_line = 0;
-        for (NodeId i = 0; i < g_.size(); ++i) {
-            if (!live[i]) continue;
-            const Node& n = g_[i];
-            if (n.op == Op::Const || n.op == Op::Input || n.op == Op::Detach) {
-                text_[i] = operand_text(i);
-                continue;
+    // The node that holds `id`'s value: Detach passes its operand through.
+    NodeId resolve(NodeId id) const {
+        while (g_[id].op == Op::Detach) id = g_[id].args[0];
+        return id;
+    }
+
+    // Gives each value read by a later part than its own a slot in `s`; returns the slot count.
+    std::size_t assign_slots(std::size_t parts) {
+        for (std::size_t k = 0; k < statements_.size(); ++k) part_of_[statements_[k]] = static_cast<int>(k / part_size_);
+        std::vector<int> last_use(g_.size(), -1);
+        auto use = [&](NodeId id, int part) {
+            id = resolve(id);
+            if (part_of_[id] >= 0) last_use[id] = std::max(last_use[id], part);
+        };
+        for (NodeId n : statements_)
+            for (int k = 0; k < info(g_[n].op).arity; ++k) use(g_[n].args[static_cast<std::size_t>(k)], part_of_[n]);
+        for (const Kernel::Store& s : k_.stores)
+            if (s.value != no_node) use(s.value, static_cast<int>(parts) - 1);
+        if (k_.returns_value) use(k_.returned, static_cast<int>(parts) - 1);
+
+        slot_.assign(g_.size(), -1);
+        std::vector<std::vector<int>> freed_after(parts); // slots free once part p is done
+        std::vector<int> free_slots;
+        int slot_count = 0;
+        std::size_t k = 0;
+        for (std::size_t p = 0; p < parts; ++p) {
+            if (p > 0) free_slots.insert(free_slots.end(), freed_after[p - 1].begin(), freed_after[p - 1].end());
+            for (; k < statements_.size() && static_cast<std::size_t>(part_of_[statements_[k]]) == p; ++k) {
+                const NodeId n = statements_[k];
+                if (last_use[n] <= static_cast<int>(p)) continue;
+                int slot = slot_count;
+                if (free_slots.empty()) ++slot_count;
+                else {
+                    slot = free_slots.back();
+                    free_slots.pop_back();
+                }
+                slot_[n] = slot;
+                freed_after[static_cast<std::size_t>(last_use[n])].push_back(slot);
             }
+        }
+        return static_cast<std::size_t>(std::max(slot_count, 1));
+    }
+
+    // Statements [begin, end) of the kernel, then (in the last part) the stores and the return.
+    void body(std::size_t begin, std::size_t end, bool last) {
+        current_part_ = part_of_.empty() || begin == end ? -1 : part_of_[statements_[begin]];
+        std::size_t shown_line = 0;
+        for (std::size_t k = begin; k < end; ++k) {
+            const NodeId i = statements_[k];
+            const Node& n = g_[i];
             if (std::size_t line = source_.locate(n.origin).line; line != shown_line) {
                 shown_line = line;
-                fmt::format_to(std::back_inserter(out_), "    // {}: {}\n", line,
-                               trim(source_.line_text(line)));
+                write("    // {}: {}\n", line, trim(source_.line_text(line)));
             }
             const std::string* label = g_.label(i);
             text_[i] = label ? names_.claim(*label) : names_.temporary();
-            fmt::format_to(std::back_inserter(out_), "    const {} {} = {};\n",
-                           info(n.op).kind == Kind::Bool ? "bool" : type_, text_[i], expression(i));
+            write("    const {} {} = {};\n", info(n.op).kind == Kind::Bool ? "bool" : type_, text_[i],
+                  expression(i));
+            if (!slot_.empty() && slot_[i] >= 0) write("    s[{}] = {};\n", slot_[i], real(i));
         }
+        if (!last) return;
         for (const Kernel::Store& s : k_.stores) {
             const KernelParam& param = k_.params[s.target.param];
             const std::string& name = param_names_[s.target.param];
             std::string target = param.scalar ? "*" + name : fmt::format("{}[{}]", name, s.target.index);
-            fmt::format_to(std::back_inserter(out_), "    {} {} {};\n", target, s.add ? "+=" : "=",
-                           s.value == no_node ? cpp_literal(0.0, type_) : real(s.value));
+            write("    {} {} {};\n", target, s.add ? "+=" : "=",
+                  s.value == no_node ? cpp_literal(0.0, type_) : real(s.value));
         }
-        if (k_.returns_value) fmt::format_to(std::back_inserter(out_), "    return {};\n", real(k_.returned));
-        fmt::format_to(std::back_inserter(out_), "}}\n");
+        if (k_.returns_value) write("    return {};\n", real(k_.returned));
     }
 
-  private:
     static std::string_view trim(std::string_view s) {
         while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
         while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
         return s;
     }
 
+    // The text of a node's value where it is used: a literal, a parameter element, its name, or its
+    // slot in `s` when an earlier part computed it.
     std::string operand_text(NodeId id) {
+        id = resolve(id);
         const Node& n = g_[id];
         if (n.op == Op::Const) {
             std::string literal = cpp_literal(n.value, type_);
@@ -126,14 +216,18 @@ class KernelEmitter {
             const std::string& name = param_names_[e.param];
             return k_.params[e.param].scalar ? name : fmt::format("{}[{}]", name, e.index);
         }
-        if (n.op == Op::Detach) return text_[n.args[0]];
+        if (part_of_[id] >= 0 && part_of_[id] != current_part_) {
+            const std::string slot = fmt::format("s[{}]", slot_[id]);
+            return info(n.op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
+        }
         return text_[id];
     }
 
     // An operand used as a number: truth values are converted explicitly.
     std::string real(NodeId id) {
-        const std::string& text = text_[id];
-        return info(g_[id].op).kind == Kind::Bool ? fmt::format("static_cast<{}>({})", type_, text) : text;
+        const std::string text = operand_text(id);
+        const bool truth = info(g_[resolve(id)].op).kind == Kind::Bool;
+        return truth ? fmt::format("static_cast<{}>({})", type_, text) : text;
     }
 
     std::string expression(NodeId id) {
@@ -144,7 +238,7 @@ class KernelEmitter {
             const NodeId a = n.args[static_cast<std::size_t>(k)];
             const bool wants_truth = n.op == Op::And || n.op == Op::Or || n.op == Op::Not ||
                                      (n.op == Op::Select && k == 0);
-            args[k] = wants_truth ? text_[a] : real(a);
+            args[k] = wants_truth ? operand_text(a) : real(a);
         }
         return fmt::format(fmt::runtime(op.cpp), args[0], args[1], args[2]);
     }
@@ -153,10 +247,15 @@ class KernelEmitter {
     const Kernel& k_;
     const Graph& g_;
     const std::string& type_;
+    std::size_t part_size_;
     fmt::memory_buffer& out_;
     Names names_;
     std::vector<std::string> param_names_;
-    std::vector<std::string> text_; // per node: its name, or its literal or parameter text
+    std::vector<NodeId> statements_; // the live nodes that become statements, in order
+    std::vector<std::string> text_;  // per node: its name once defined
+    std::vector<int> part_of_;       // per statement node: its part (-1: not a statement)
+    std::vector<int> slot_;          // per node: its slot in `s`, or -1
+    int current_part_ = -1;
 };
 
 std::string default_namespace(const std::string& path) {
@@ -185,21 +284,33 @@ std::string cpp_literal(double value, const std::string& scalar_type) {
     return single ? text + "f" : text;
 }
 
+HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const EmitOptions& options)
+    : out_(out), source_(source), options_(options),
+      name_space_(options.name_space.empty() ? default_namespace(source.path())
+                                             : cpp_identifier(options.name_space)) {
+    out_ << fmt::format("// Generated by gradc {} from {}{}{}. Do not edit: edit the .expr file.\n"
+                        "#pragma once\n\n#include <algorithm>\n#include <cmath>\n#include <limits>\n\n"
+                        "namespace {} {{\n\n",
+                        GRADC_VERSION, source.path(), options.command_line.empty() ? "" : " with ",
+                        options.command_line, name_space_)
+         << scalar_math_source;
+}
+
+void HeaderWriter::add(const Kernel& kernel) {
+    fmt::memory_buffer text;
+    KernelEmitter(source_, kernel, options_, text).emit();
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+void HeaderWriter::finish() { out_ << "\n} // namespace " << name_space_ << "\n"; }
+
 std::string emit_header(const SourceFile& source, const std::vector<Kernel>& kernels,
                         const EmitOptions& options) {
-    fmt::memory_buffer out;
-    const std::string ns = options.name_space.empty() ? default_namespace(source.path())
-                                                      : cpp_identifier(options.name_space);
-    fmt::format_to(std::back_inserter(out),
-                   "// Generated by gradc {} from {}{}{}. Do not edit: edit the .expr file.\n"
-                   "#pragma once\n\n#include <algorithm>\n#include <cmath>\n#include <limits>\n\n"
-                   "namespace {} {{\n\n",
-                   GRADC_VERSION, source.path(), options.command_line.empty() ? "" : " with ",
-                   options.command_line, ns);
-    fmt::format_to(std::back_inserter(out), "{}", scalar_math_source);
-    for (const Kernel& kernel : kernels) KernelEmitter(source, kernel, options, out).emit();
-    fmt::format_to(std::back_inserter(out), "\n}} // namespace {}\n", ns);
-    return fmt::to_string(out);
+    std::ostringstream out;
+    HeaderWriter writer(out, source, options);
+    for (const Kernel& kernel : kernels) writer.add(kernel);
+    writer.finish();
+    return out.str();
 }
 
 } // namespace gradc

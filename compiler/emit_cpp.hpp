@@ -4,6 +4,7 @@
 // quoting the .expr line each block comes from. Deterministic: the output depends only on the
 // kernels and options.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,30 @@
 namespace gradc {
 
 struct EmitOptions {
-    std::string name_space;            // the file stem made an identifier when empty
+    std::string name_space;             // the file stem made an identifier when empty
     std::string scalar_type = "double"; // or "float"
-    std::string command_line;          // the options, for the header comment
+    std::string command_line;           // the options, for the header comment
+    // A kernel longer than this many statements is split into parts of about this size, each its
+    // own function, which keeps C++ compile times linear in the size of the code.
+    std::size_t statements_per_part = 1500;
 };
 
+// Streams one header: the opening on construction, each kernel as it comes, the closing on finish(),
+// so that large outputs are never held in memory twice.
+class HeaderWriter {
+  public:
+    HeaderWriter(std::ostream& out, const SourceFile& source, const EmitOptions& options);
+    void add(const Kernel& kernel);
+    void finish();
+
+  private:
+    std::ostream& out_;
+    const SourceFile& source_;
+    EmitOptions options_;
+    std::string name_space_;
+};
+
+// The whole header as a string.
 std::string emit_header(const SourceFile& source, const std::vector<Kernel>& kernels,
                         const EmitOptions& options);
 

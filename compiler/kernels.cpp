@@ -64,7 +64,8 @@ class KernelBuilder {
 
 class KernelSet {
   public:
-    KernelSet(const Function& fn, const KernelOptions& options) : fn_(fn), options_(options) {
+    KernelSet(const Function& fn, const KernelOptions& options, const std::function<void(Kernel&&)>& sink)
+        : fn_(fn), options_(options), sink_(sink) {
         std::vector<bool> chosen(fn.params.size(), options.wrt.empty());
         for (const std::string& name : options.wrt) {
             auto p = std::find_if(fn.params.begin(), fn.params.end(),
@@ -84,7 +85,7 @@ class KernelSet {
         }
     }
 
-    std::vector<Kernel> build() {
+    void build() {
         if (fn_.vector_valued) {
             if (options_.primal) primal();
             if (options_.forward) jvp();
@@ -102,7 +103,6 @@ class KernelSet {
                 hvp();
             }
         }
-        return std::move(kernels_);
     }
 
   private:
@@ -151,7 +151,7 @@ class KernelSet {
     void primal() {
         KernelBuilder b(fn_, "", "the function");
         write_value(b);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     void jvp() {
@@ -162,7 +162,7 @@ class KernelSet {
         write_value(b);
         const std::size_t param = b.add_param("out_dot", m(), !fn_.vector_valued, true).first;
         for (std::size_t k = 0; k < m(); ++k) b.store(param, k, out_dot[k]);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     void grad() {
@@ -171,7 +171,7 @@ class KernelSet {
         const NodeId one = b.graph().constant(1.0);
         store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, {one}, active_), false);
         b.returns(fn_.outputs[0]);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     void vjp() {
@@ -180,7 +180,7 @@ class KernelSet {
         if (fn_.vector_valued) write_value(b);
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, seeds, active_), true);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     void jacobian() {
@@ -202,7 +202,7 @@ class KernelSet {
                 for (std::size_t j = 0; j < n(); ++j) b.store(jac, k * n() + j, row[diff_slots_[j]]);
             }
         }
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     // The gradient as a list over the differentiated slots, for the second-order kernels.
@@ -228,7 +228,7 @@ class KernelSet {
             }
         }
         b.returns(fn_.outputs[0]);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     void hvp() {
@@ -246,7 +246,7 @@ class KernelSet {
             b.store(hv_param, i, hv[i]);
         }
         b.returns(fn_.outputs[0]);
-        kernels_.push_back(b.finish());
+        sink_(b.finish());
     }
 
     const Function& fn_;
@@ -254,13 +254,20 @@ class KernelSet {
     std::vector<std::size_t> wrt_params_;
     std::vector<std::uint32_t> diff_slots_;
     std::vector<bool> active_;
-    std::vector<Kernel> kernels_;
+    const std::function<void(Kernel&&)>& sink_;
 };
 
 } // namespace
 
 std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options) {
-    return KernelSet(function, options).build();
+    std::vector<Kernel> kernels;
+    for_each_kernel(function, options, [&](Kernel&& k) { kernels.push_back(std::move(k)); });
+    return kernels;
+}
+
+void for_each_kernel(const Function& function, const KernelOptions& options,
+                     const std::function<void(Kernel&&)>& sink) {
+    KernelSet(function, options, sink).build();
 }
 
 } // namespace gradc

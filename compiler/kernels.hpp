@@ -6,6 +6,7 @@
 // on what is computed.
 
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,5 +54,9 @@ class UsageError : public std::runtime_error {
 };
 
 std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options);
+
+// The same kernels handed to `sink` one at a time, so only one is held in memory.
+void for_each_kernel(const Function& function, const KernelOptions& options,
+                     const std::function<void(Kernel&&)>& sink);
 
 } // namespace gradc

@@ -53,19 +53,21 @@ struct ExplainArgs {
 std::size_t node_limit = 10'000'000;
 
 // Writes through a temporary file renamed into place, so a failure never leaves a partial file.
-void write_output(const std::string& path, const std::string& text) {
+void write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
     if (path == "-" || path.empty()) {
-        std::fwrite(text.data(), 1, text.size(), stdout);
+        write(std::cout);
+        std::cout.flush();
         return;
     }
     const std::string temporary = path + ".gradc-tmp";
-    {
+    try {
         std::ofstream out(temporary, std::ios::binary);
-        out << text;
-        if (!out.flush()) {
-            std::remove(temporary.c_str());
-            throw InputError(path + ": error: cannot write file");
-        }
+        if (!out) throw InputError(path + ": error: cannot write file");
+        write(out);
+        if (!out.flush()) throw InputError(path + ": error: cannot write file");
+    } catch (...) {
+        std::remove(temporary.c_str());
+        throw;
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
         std::remove(temporary.c_str());
@@ -95,7 +97,8 @@ int compile_command(CompileArgs args) {
     if (args.type != "double" && args.type != "float") throw UsageError("--type must be double or float");
     const SourceFile source = SourceFile::load(args.file);
     if (network) {
-        write_output(args.output, net::compile_network(source, {args.type, args.with_main, args.name_space}));
+        const std::string header = net::compile_network(source, {args.type, args.with_main, args.name_space});
+        write_output(args.output, [&](std::ostream& out) { out << header; });
         return 0;
     }
     if (args.with_main) throw UsageError("--main applies to .net files only");
@@ -107,15 +110,17 @@ int compile_command(CompileArgs args) {
         throw UsageError("--mode must be primal, forward, reverse or all");
     options.hessian = args.hessian;
     options.wrt = split_list(args.wrt);
-    std::vector<Kernel> kernels;
     const std::vector<Function> functions = compile_functions(source, {node_limit}, args.functions);
-    for (const Function& fn : functions)
-        for (Kernel& k : build_kernels(fn, options)) kernels.push_back(std::move(k));
     std::string command_line = "--mode " + args.mode + " --type " + args.type;
     if (args.hessian) command_line += " --hessian";
     if (!args.wrt.empty()) command_line += " --wrt " + args.wrt;
     for (const std::string& f : args.functions) command_line += " --fn " + f;
-    write_output(args.output, emit_header(source, kernels, {args.name_space, args.type, command_line}));
+    write_output(args.output, [&](std::ostream& out) {
+        HeaderWriter header(out, source, {args.name_space, args.type, command_line});
+        for (const Function& fn : functions)
+            for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
+        header.finish();
+    });
     return 0;
 }
 
