@@ -21,8 +21,8 @@ std::vector<NodeId> forward_ad(Graph& g, const std::vector<NodeId>& outputs,
         NodeId sum = no_node;
         for (int k = 0; k < info(node.op).arity; ++k) {
             const NodeId operand_tangent = tangent[node.args[static_cast<std::size_t>(k)]];
-            if (operand_tangent == no_node) continue;
-            sum = accumulate(g, sum, scale(g, operand_tangent, build_partial(g, n, k)));
+            if (operand_tangent == no_node || first_position(node, k) != k) continue;
+            sum = accumulate(g, sum, scale(g, operand_tangent, total_partial(g, n, k)));
         }
         tangent[n] = sum;
         if (const std::string* name = g.label(n); name && sum != no_node) g.set_label(sum, *name + "_dot");

@@ -28,7 +28,6 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
-    if ((op == Op::Add || op == Op::Mul) && b < a) std::swap(a, b); // commutative: one order
     return intern(Node{op, origin_, {a, b, c}, 0.0});
 }
 
@@ -46,11 +45,22 @@ const std::string* Graph::label(NodeId id) const {
     return found == labels_.end() ? nullptr : &found->second;
 }
 
+namespace {
+bool commutative(Op op) { return op == Op::Add || op == Op::Mul; }
+
+// The operands in a canonical order: `a + b` and `b + a` are one node, kept in the order first built.
+std::array<NodeId, 3> canonical_args(const Node& node) {
+    std::array<NodeId, 3> args = node.args;
+    if (commutative(node.op) && args[1] < args[0]) std::swap(args[0], args[1]);
+    return args;
+}
+} // namespace
+
 std::size_t Graph::hash(const Node& node) const {
     std::uint64_t bits;
     std::memcpy(&bits, &node.value, sizeof bits);
     std::uint64_t h = static_cast<std::uint64_t>(node.op) * 0x9E3779B97F4A7C15ull;
-    for (NodeId arg : node.args) h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
+    for (NodeId arg : canonical_args(node)) h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
     h = (h ^ bits) * 0x9E3779B97F4A7C15ull;
     return static_cast<std::size_t>(h ^ (h >> 32));
 }
@@ -61,7 +71,7 @@ NodeId Graph::intern(const Node& node) {
         NodeId id = table_[i];
         if (id == no_node) break;
         const Node& other = nodes_[id];
-        if (other.op == node.op && other.args == node.args &&
+        if (other.op == node.op && canonical_args(other) == canonical_args(node) &&
             std::memcmp(&other.value, &node.value, sizeof node.value) == 0)
             return id;
     }

@@ -2,7 +2,8 @@
 // The SSA graph: a flat, append-only list of nodes in which every operand precedes its user, so the
 // list order is a topological order (CasADi's instruction list). Nodes are hash-consed: building an
 // op that already exists returns the existing node, which makes common-subexpression elimination
-// free. Every node is built through `apply`, which also folds constants and applies the peephole
+// free (`a + b` and `b + a` included: the first order built is kept, so code reads like its
+// source). Every node is built through `apply`, which also folds constants and applies the peephole
 // rules of simplify.hpp, so no pass ever sees `x * 1` or `2 + 3`.
 
 #include <array>

@@ -73,6 +73,21 @@ NodeId build_partial(Graph& g, NodeId node, int which) {
     return no_node;
 }
 
+int first_position(const Node& node, int which) {
+    for (int k = 0; k < which; ++k)
+        if (node.args[static_cast<std::size_t>(k)] == node.args[static_cast<std::size_t>(which)]) return k;
+    return which;
+}
+
+NodeId total_partial(Graph& g, NodeId node, int which) {
+    const Node n = g[node];
+    NodeId total = no_node;
+    for (int k = which; k < info(n.op).arity; ++k)
+        if (n.args[static_cast<std::size_t>(k)] == n.args[static_cast<std::size_t>(which)])
+            total = accumulate(g, total, build_partial(g, node, k));
+    return total;
+}
+
 NodeId scale(Graph& g, NodeId factor, NodeId partial) {
     if (factor == no_node || partial == no_node) return no_node;
     if (g.is_constant(factor, 0.0) || g.is_constant(partial, 0.0)) return no_node;

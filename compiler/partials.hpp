@@ -9,6 +9,13 @@ namespace gradc {
 // d node / d operand `which`, or no_node where it is structurally zero.
 NodeId build_partial(Graph& graph, NodeId node, int which);
 
+// The first operand position holding the same node as position `which` (x * x holds x twice).
+int first_position(const Node& node, int which);
+
+// d node / d (the operand at `which`), summed over every position holding that operand, so that
+// `x * x` contributes once, as 2 * x, rather than twice.
+NodeId total_partial(Graph& graph, NodeId node, int which);
+
 // `factor * partial` with strong zeros: no_node (zero) when either side is no_node, so a zero
 // partial kills a contribution even where the other factor is Inf or NaN. A factor or partial that is
 // a select with a zero arm stays a select (`c ? x * p : 0`), so a branch that was not taken

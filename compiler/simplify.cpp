@@ -1,6 +1,16 @@
 #include "compiler/simplify.hpp"
 
+#include <cmath>
+#include <utility>
+
 namespace gradc {
+
+namespace {
+bool power_of_two(double v) {
+    int exponent;
+    return std::isfinite(v) && v != 0.0 && std::fabs(std::frexp(v, &exponent)) == 0.5;
+}
+} // namespace
 
 NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
     auto is = [&](NodeId id, Op what) { return id != no_node && g[id].op == what; };
@@ -33,6 +43,18 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
         if (g.is_constant(b, -1.0)) return g.apply(Op::Neg, a);
         if (g.is_constant(a, -1.0)) return g.apply(Op::Neg, b);
         if (is(a, Op::Neg) && is(b, Op::Neg)) return g.apply(Op::Mul, arg(a, 0), arg(b, 0));
+        for (auto [c, x] : {std::pair{a, b}, std::pair{b, a}}) {
+            if (!g.is_constant(c)) continue;
+            const double k = g[c].value;
+            if (is(x, Op::Neg)) return g.apply(Op::Mul, g.constant(-k), arg(x, 0)); // exact
+            // k * (m * y) == (k * m) * y when either is a power of two (scaling is exact).
+            for (int i : {0, 1}) {
+                if (!is(x, Op::Mul) || !g.is_constant(arg(x, i))) continue;
+                const double m = g[arg(x, i)].value;
+                if (power_of_two(k) || power_of_two(m))
+                    return g.apply(Op::Mul, g.constant(k * m), arg(x, 1 - i));
+            }
+        }
         break;
     case Op::Div:
         if (g.is_constant(b, 1.0)) return a;
@@ -41,6 +63,10 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
         break;
     case Op::Neg:
         if (is(a, Op::Neg)) return arg(a, 0);
+        if (is(a, Op::Mul) && g.is_constant(arg(a, 0))) // -(k * y) == (-k) * y
+            return g.apply(Op::Mul, g.constant(-g[arg(a, 0)].value), arg(a, 1));
+        if (is(a, Op::Mul) && g.is_constant(arg(a, 1)))
+            return g.apply(Op::Mul, arg(a, 0), g.constant(-g[arg(a, 1)].value));
         break;
     case Op::Pow:
         if (g.is_constant(b, 1.0)) return a;
