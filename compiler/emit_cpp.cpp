@@ -196,10 +196,12 @@ class KernelEmitter {
         if (k_.returns_value) write("    return {};\n", real(k_.returned));
     }
 
-    static std::string_view trim(std::string_view s) {
+    // A source line for a comment: trimmed, and cut short when long.
+    static std::string trim(std::string_view s) {
         while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
         while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-        return s;
+        constexpr std::size_t longest = 100;
+        return s.size() > longest ? std::string(s.substr(0, longest)) + " ..." : std::string(s);
     }
 
     // The text of a node's value where it is used: a literal, a parameter element, its name, or its
