@@ -19,13 +19,13 @@ const std::set<std::string_view> cpp_reserved = {
     "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
     "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
     "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
-    "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
-    "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-    "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
-    "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
-    "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
-    "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
-    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+    "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto", "if",
+    "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr",
+    "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+    "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast",
+    "struct", "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef",
+    "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
+    "while", "xor", "xor_eq",
     // names the emitted code itself relies on
     "std", "gradc_math"};
 
@@ -39,7 +39,8 @@ class Names {
             base.find_first_not_of("0123456789", 1) == std::string::npos)
             base += "_";
         std::string name = base;
-        for (int i = 2; !taken_.insert(name).second; ++i) name = base + "_" + std::to_string(i);
+        for (int i = 2; !taken_.insert(name).second; ++i)
+            name = base + "_" + std::to_string(i);
         return name;
     }
     std::string temporary() { return "t" + std::to_string(next_++); }
@@ -62,7 +63,8 @@ class KernelEmitter {
 
     void emit() {
         std::vector<NodeId> roots;
-        for (const Kernel::Store& s : k_.stores) roots.push_back(s.value);
+        for (const Kernel::Store& s : k_.stores)
+            roots.push_back(s.value);
         if (k_.returns_value) roots.push_back(k_.returned);
         const std::vector<bool> live = live_nodes(g_, roots);
         text_.assign(g_.size(), std::string());
@@ -74,15 +76,18 @@ class KernelEmitter {
             if (op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
             if (op != Op::Const && op != Op::Input && op != Op::Detach) statements_.push_back(i);
         }
-        for (const Kernel::Store& s : k_.stores) param_used[s.target.param] = true;
-        for (const KernelParam& param : k_.params) param_names_.push_back(names_.claim(param.name));
+        for (const Kernel::Store& s : k_.stores)
+            param_used[s.target.param] = true;
+        for (const KernelParam& param : k_.params)
+            param_names_.push_back(names_.claim(param.name));
 
         const Function& fn = *k_.function;
         write("\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary, source_.locate(fn.offset).line,
               fn.signature);
         const std::size_t parts = (statements_.size() + part_size_ - 1) / part_size_;
         if (parts <= 1) {
-            write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name), parameters(param_used));
+            write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name),
+                  parameters(param_used));
             body(0, statements_.size(), true);
             write("}}\n");
             return;
@@ -93,8 +98,8 @@ class KernelEmitter {
         arguments.push_back("s");
         for (std::size_t p = 0; p < parts; ++p) {
             const bool last = p + 1 == parts;
-            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, {}* s) {{\n", k_.name,
-                  p + 1, parts, last ? return_type() : "void", name, p + 1,
+            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, {}* s) {{\n",
+                  k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
                   parameters(std::vector<bool>(k_.params.size(), false)), type_);
             body(p * part_size_, std::min(statements_.size(), (p + 1) * part_size_), last);
             write("}}\n");
@@ -103,8 +108,8 @@ class KernelEmitter {
         write("    {}{} s[{}]; // values passed from one part to the next\n",
               slots * sizeof(double) > (1u << 20) ? "static thread_local " : "", type_, slots);
         for (std::size_t p = 0; p < parts; ++p)
-            write("    {}{}_part{}({});\n", p + 1 == parts && k_.returns_value ? "return " : "", name,
-                  p + 1, fmt::join(arguments, ", "));
+            write("    {}{}_part{}({});\n", p + 1 == parts && k_.returns_value ? "return " : "",
+                  name, p + 1, fmt::join(arguments, ", "));
         write("}}\n");
     }
 
@@ -119,28 +124,34 @@ class KernelEmitter {
         std::vector<std::string> params;
         for (std::size_t p = 0; p < k_.params.size(); ++p) {
             const KernelParam& param = k_.params[p];
-            std::string type = param.output ? type_ + "*" : param.scalar ? type_ : "const " + type_ + "*";
-            params.push_back(fmt::format("{}{} {}", used[p] ? "" : "[[maybe_unused]] ", type, param_names_[p]));
+            std::string type = param.output   ? type_ + "*"
+                               : param.scalar ? type_
+                                              : "const " + type_ + "*";
+            params.push_back(
+                fmt::format("{}{} {}", used[p] ? "" : "[[maybe_unused]] ", type, param_names_[p]));
         }
         return fmt::format("{}", fmt::join(params, ", "));
     }
 
     // The node that holds `id`'s value: Detach passes its operand through.
     NodeId resolve(NodeId id) const {
-        while (g_[id].op == Op::Detach) id = g_[id].args[0];
+        while (g_[id].op == Op::Detach)
+            id = g_[id].args[0];
         return id;
     }
 
     // Gives each value read by a later part than its own a slot in `s`; returns the slot count.
     std::size_t assign_slots(std::size_t parts) {
-        for (std::size_t k = 0; k < statements_.size(); ++k) part_of_[statements_[k]] = static_cast<int>(k / part_size_);
+        for (std::size_t k = 0; k < statements_.size(); ++k)
+            part_of_[statements_[k]] = static_cast<int>(k / part_size_);
         std::vector<int> last_use(g_.size(), -1);
         auto use = [&](NodeId id, int part) {
             id = resolve(id);
             if (part_of_[id] >= 0) last_use[id] = std::max(last_use[id], part);
         };
         for (NodeId n : statements_)
-            for (int k = 0; k < info(g_[n].op).arity; ++k) use(g_[n].args[static_cast<std::size_t>(k)], part_of_[n]);
+            for (int k = 0; k < info(g_[n].op).arity; ++k)
+                use(g_[n].args[static_cast<std::size_t>(k)], part_of_[n]);
         for (const Kernel::Store& s : k_.stores)
             if (s.value != no_node) use(s.value, static_cast<int>(parts) - 1);
         if (k_.returns_value) use(k_.returned, static_cast<int>(parts) - 1);
@@ -151,12 +162,17 @@ class KernelEmitter {
         int slot_count = 0;
         std::size_t k = 0;
         for (std::size_t p = 0; p < parts; ++p) {
-            if (p > 0) free_slots.insert(free_slots.end(), freed_after[p - 1].begin(), freed_after[p - 1].end());
-            for (; k < statements_.size() && static_cast<std::size_t>(part_of_[statements_[k]]) == p; ++k) {
+            if (p > 0)
+                free_slots.insert(free_slots.end(), freed_after[p - 1].begin(),
+                                  freed_after[p - 1].end());
+            for (;
+                 k < statements_.size() && static_cast<std::size_t>(part_of_[statements_[k]]) == p;
+                 ++k) {
                 const NodeId n = statements_[k];
                 if (last_use[n] <= static_cast<int>(p)) continue;
                 int slot = slot_count;
-                if (free_slots.empty()) ++slot_count;
+                if (free_slots.empty())
+                    ++slot_count;
                 else {
                     slot = free_slots.back();
                     free_slots.pop_back();
@@ -181,15 +197,16 @@ class KernelEmitter {
             }
             const std::string* label = g_.label(i);
             text_[i] = label ? names_.claim(*label) : names_.temporary();
-            write("    const {} {} = {};\n", info(n.op).kind == Kind::Bool ? "bool" : type_, text_[i],
-                  expression(i));
+            write("    const {} {} = {};\n", info(n.op).kind == Kind::Bool ? "bool" : type_,
+                  text_[i], expression(i));
             if (!slot_.empty() && slot_[i] >= 0) write("    s[{}] = {};\n", slot_[i], real(i));
         }
         if (!last) return;
         for (const Kernel::Store& s : k_.stores) {
             const KernelParam& param = k_.params[s.target.param];
             const std::string& name = param_names_[s.target.param];
-            std::string target = param.scalar ? "*" + name : fmt::format("{}[{}]", name, s.target.index);
+            std::string target =
+                param.scalar ? "*" + name : fmt::format("{}[{}]", name, s.target.index);
             write("    {} {} {};\n", target, s.add ? "+=" : "=",
                   s.value == no_node ? cpp_literal(0.0, type_) : real(s.value));
         }
@@ -198,8 +215,10 @@ class KernelEmitter {
 
     // A source line for a comment: trimmed, and cut short when long.
     static std::string trim(std::string_view s) {
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+            s.remove_prefix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+            s.remove_suffix(1);
         constexpr std::size_t longest = 100;
         return s.size() > longest ? std::string(s.substr(0, longest)) + " ..." : std::string(s);
     }
@@ -282,8 +301,10 @@ std::string default_namespace(const std::string& path) {
 
 std::string cpp_identifier(const std::string& name) {
     std::string id;
-    for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
-    if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])) || id[0] == '_') id = "x" + id;
+    for (char c : name)
+        id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
+    if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])) || id[0] == '_')
+        id = "x" + id;
     if (id.find("__") != std::string::npos || cpp_reserved.count(id)) id += "_";
     return id;
 }
@@ -292,8 +313,10 @@ std::string cpp_literal(double value, const std::string& scalar_type) {
     const bool single = scalar_type == "float";
     if (std::isnan(value)) return fmt::format("std::numeric_limits<{}>::quiet_NaN()", scalar_type);
     if (std::isinf(value))
-        return fmt::format("{}std::numeric_limits<{}>::infinity()", value < 0 ? "-" : "", scalar_type);
-    std::string text = single ? fmt::format("{}", static_cast<float>(value)) : fmt::format("{}", value);
+        return fmt::format("{}std::numeric_limits<{}>::infinity()", value < 0 ? "-" : "",
+                           scalar_type);
+    std::string text =
+        single ? fmt::format("{}", static_cast<float>(value)) : fmt::format("{}", value);
     if (text.find_first_of(".e") == std::string::npos) text += ".0";
     return single ? text + "f" : text;
 }
@@ -302,11 +325,12 @@ HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const Em
     : out_(out), source_(source), options_(options),
       name_space_(options.name_space.empty() ? default_namespace(source.path())
                                              : cpp_namespace(options.name_space)) {
-    out_ << fmt::format("// Generated by gradc {} from {}{}{}. Do not edit: edit the .expr file.\n"
-                        "#pragma once\n\n#include <algorithm>\n#include <cmath>\n#include <limits>\n\n"
-                        "namespace {} {{\n\n",
-                        GRADC_VERSION, source.path(), options.command_line.empty() ? "" : " with ",
-                        options.command_line, name_space_)
+    out_ << fmt::format(
+                "// Generated by gradc {} from {}{}{}. Do not edit: edit the .expr file.\n"
+                "#pragma once\n\n#include <algorithm>\n#include <cmath>\n#include <limits>\n\n"
+                "namespace {} {{\n\n",
+                GRADC_VERSION, source.path(), options.command_line.empty() ? "" : " with ",
+                options.command_line, name_space_)
          << scalar_math_source;
 }
 
@@ -316,13 +340,16 @@ void HeaderWriter::add(const Kernel& kernel) {
     out_.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-void HeaderWriter::finish() { out_ << "\n} // namespace " << name_space_ << "\n"; }
+void HeaderWriter::finish() {
+    out_ << "\n} // namespace " << name_space_ << "\n";
+}
 
 std::string emit_header(const SourceFile& source, const std::vector<Kernel>& kernels,
                         const EmitOptions& options) {
     std::ostringstream out;
     HeaderWriter writer(out, source, options);
-    for (const Kernel& kernel : kernels) writer.add(kernel);
+    for (const Kernel& kernel : kernels)
+        writer.add(kernel);
     writer.finish();
     return out.str();
 }

@@ -22,8 +22,8 @@ struct EmitOptions {
     std::size_t statements_per_part = 1500;
 };
 
-// Streams one header: the opening on construction, each kernel as it comes, the closing on finish(),
-// so that large outputs are never held in memory twice.
+// Streams one header: the opening on construction, each kernel as it comes, the closing on
+// finish(), so that large outputs are never held in memory twice.
 class HeaderWriter {
   public:
     HeaderWriter(std::ostream& out, const SourceFile& source, const EmitOptions& options);

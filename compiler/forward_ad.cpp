@@ -25,10 +25,12 @@ std::vector<NodeId> forward_ad(Graph& g, const std::vector<NodeId>& outputs,
             sum = accumulate(g, sum, scale(g, operand_tangent, total_partial(g, n, k)));
         }
         tangent[n] = sum;
-        if (const std::string* name = g.label(n); name && sum != no_node) g.set_label(sum, *name + "_dot");
+        if (const std::string* name = g.label(n); name && sum != no_node)
+            g.set_label(sum, *name + "_dot");
     }
     std::vector<NodeId> result;
-    for (NodeId out : outputs) result.push_back(out == no_node ? no_node : tangent[out]);
+    for (NodeId out : outputs)
+        result.push_back(out == no_node ? no_node : tangent[out]);
     return result;
 }
 

@@ -22,7 +22,8 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     const int arity = info(op).arity;
     const NodeId operands[3] = {a, b, c};
     bool all_constant = true;
-    for (int i = 0; i < arity; ++i) all_constant = all_constant && is_constant(operands[i]);
+    for (int i = 0; i < arity; ++i)
+        all_constant = all_constant && is_constant(operands[i]);
     if (all_constant && op != Op::Detach) {
         auto value_of = [&](int i) { return i < arity ? nodes_[operands[i]].value : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
@@ -46,9 +47,12 @@ const std::string* Graph::label(NodeId id) const {
 }
 
 namespace {
-bool commutative(Op op) { return op == Op::Add || op == Op::Mul; }
+bool commutative(Op op) {
+    return op == Op::Add || op == Op::Mul;
+}
 
-// The operands in a canonical order: `a + b` and `b + a` are one node, kept in the order first built.
+// The operands in a canonical order: `a + b` and `b + a` are one node, kept in the order first
+// built.
 std::array<NodeId, 3> canonical_args(const Node& node) {
     std::array<NodeId, 3> args = node.args;
     if (commutative(node.op) && args[1] < args[0]) std::swap(args[0], args[1]);
@@ -60,7 +64,8 @@ std::size_t Graph::hash(const Node& node) const {
     std::uint64_t bits;
     std::memcpy(&bits, &node.value, sizeof bits);
     std::uint64_t h = static_cast<std::uint64_t>(node.op) * 0x9E3779B97F4A7C15ull;
-    for (NodeId arg : canonical_args(node)) h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
+    for (NodeId arg : canonical_args(node))
+        h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
     h = (h ^ bits) * 0x9E3779B97F4A7C15ull;
     return static_cast<std::size_t>(h ^ (h >> 32));
 }
@@ -80,7 +85,8 @@ NodeId Graph::intern(const Node& node) {
                                         std::to_string(node_limit_) + " SSA nodes");
     const NodeId id = static_cast<NodeId>(nodes_.size());
     nodes_.push_back(node);
-    if (2 * nodes_.size() > table_.size()) grow_table();
+    if (2 * nodes_.size() > table_.size())
+        grow_table();
     else {
         for (std::size_t i = hash(node) & mask;; i = (i + 1) & mask)
             if (table_[i] == no_node) {

@@ -23,9 +23,9 @@ inline constexpr NodeId no_node = std::numeric_limits<NodeId>::max();
 
 struct Node {
     Op op;
-    std::uint32_t origin;            // byte offset in the source of the expression that made it
-    std::array<NodeId, 3> args;      // operands; for Input, args[0] is the input slot
-    double value;                    // for Const
+    std::uint32_t origin;       // byte offset in the source of the expression that made it
+    std::array<NodeId, 3> args; // operands; for Input, args[0] is the input slot
+    double value;               // for Const
 };
 
 class Graph {

@@ -12,12 +12,16 @@ std::vector<double> interpret(const Graph& graph, const std::vector<double>& inp
             return k < info(n.op).arity ? values[n.args[static_cast<std::size_t>(k)]] : 0.0;
         };
         switch (n.op) {
-        case Op::Const: values[i] = n.value; break;
+        case Op::Const:
+            values[i] = n.value;
+            break;
         case Op::Input:
             if (n.args[0] >= inputs.size()) throw std::logic_error("interpret: missing input");
             values[i] = inputs[n.args[0]];
             break;
-        default: values[i] = evaluate(n.op, arg(0), arg(1), arg(2)); break;
+        default:
+            values[i] = evaluate(n.op, arg(0), arg(1), arg(2));
+            break;
         }
     }
     return values;
@@ -29,7 +33,8 @@ namespace gradc {
 
 KernelResult run_kernel(const Kernel& kernel, const std::vector<std::vector<double>>& inputs) {
     std::vector<double> slots;
-    for (const Kernel::Element& e : kernel.slots) slots.push_back(inputs.at(e.param).at(e.index));
+    for (const Kernel::Element& e : kernel.slots)
+        slots.push_back(inputs.at(e.param).at(e.index));
     const std::vector<double> values = interpret(kernel.graph, slots);
     KernelResult result;
     result.outputs.resize(kernel.params.size());

@@ -18,8 +18,9 @@ std::vector<double> interpret(const Graph& graph, const std::vector<double>& inp
 namespace gradc {
 
 struct KernelResult {
-    double value = 0;                        // the returned value, if the kernel returns one
-    std::vector<std::vector<double>> outputs; // per kernel parameter: what was stored (outputs only)
+    double value = 0; // the returned value, if the kernel returns one
+    std::vector<std::vector<double>>
+        outputs; // per kernel parameter: what was stored (outputs only)
 };
 
 // Runs a kernel on the interpreter. `inputs[p]` holds the elements of input parameter p; outputs

@@ -22,7 +22,8 @@ class KernelBuilder {
         for (const Parameter& p : fn.params) {
             const std::size_t param = k_.params.size();
             k_.params.push_back({p.name, p.size(), p.dims.empty(), false});
-            for (std::size_t i = 0; i < p.size(); ++i) k_.slots.push_back({param, i});
+            for (std::size_t i = 0; i < p.size(); ++i)
+                k_.slots.push_back({param, i});
         }
     }
 
@@ -37,7 +38,8 @@ class KernelBuilder {
             return std::any_of(k_.params.begin(), k_.params.end(),
                                [&](const KernelParam& p) { return p.name == n; });
         };
-        while (taken(name)) name += "_";
+        while (taken(name))
+            name += "_";
         const std::size_t param = k_.params.size();
         k_.params.push_back({name, size, scalar, output});
         std::vector<NodeId> inputs;
@@ -64,7 +66,8 @@ class KernelBuilder {
 
 class KernelSet {
   public:
-    KernelSet(const Function& fn, const KernelOptions& options, const std::function<void(Kernel&&)>& sink)
+    KernelSet(const Function& fn, const KernelOptions& options,
+              const std::function<void(Kernel&&)>& sink)
         : fn_(fn), options_(options), sink_(sink) {
         std::vector<bool> chosen(fn.params.size(), options.wrt.empty());
         for (const std::string& name : options.wrt) {
@@ -113,7 +116,8 @@ class KernelSet {
     void write_value(KernelBuilder& b) {
         if (!fn_.vector_valued) return b.returns(fn_.outputs[0]);
         const std::size_t out = b.add_param("out", m(), false, true).first;
-        for (std::size_t k = 0; k < m(); ++k) b.store(out, k, fn_.outputs[k]);
+        for (std::size_t k = 0; k < m(); ++k)
+            b.store(out, k, fn_.outputs[k]);
     }
 
     // One derivative parameter per differentiated parameter (`x_dot`, `x_bar`), in order.
@@ -125,7 +129,8 @@ class KernelSet {
             auto [param, inputs] = b.add_param(q.name + suffix, q.size(), q.dims.empty(), output);
             params.push_back(param);
             if (slot_nodes)
-                for (std::size_t i = 0; i < inputs.size(); ++i) (*slot_nodes)[q.first_slot + i] = inputs[i];
+                for (std::size_t i = 0; i < inputs.size(); ++i)
+                    (*slot_nodes)[q.first_slot + i] = inputs[i];
         }
         return params;
     }
@@ -161,12 +166,14 @@ class KernelSet {
         const std::vector<NodeId> out_dot = forward_ad(b.graph(), fn_.outputs, tangents);
         write_value(b);
         const std::size_t param = b.add_param("out_dot", m(), !fn_.vector_valued, true).first;
-        for (std::size_t k = 0; k < m(); ++k) b.store(param, k, out_dot[k]);
+        for (std::size_t k = 0; k < m(); ++k)
+            b.store(param, k, out_dot[k]);
         sink_(b.finish());
     }
 
     void grad() {
-        KernelBuilder b(fn_, "_grad", "reverse mode: the value, and the gradient into the _bar arrays");
+        KernelBuilder b(fn_, "_grad",
+                        "reverse mode: the value, and the gradient into the _bar arrays");
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         const NodeId one = b.graph().constant(1.0);
         store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, {one}, active_), false);
@@ -175,8 +182,10 @@ class KernelSet {
     }
 
     void vjp() {
-        KernelBuilder b(fn_, "_vjp", "reverse mode: adds seed times the gradient into the _bar arrays");
-        const std::vector<NodeId> seeds = b.add_param("seed", m(), !fn_.vector_valued, false).second;
+        KernelBuilder b(fn_, "_vjp",
+                        "reverse mode: adds seed times the gradient into the _bar arrays");
+        const std::vector<NodeId> seeds =
+            b.add_param("seed", m(), !fn_.vector_valued, false).second;
         if (fn_.vector_valued) write_value(b);
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, seeds, active_), true);
@@ -184,22 +193,25 @@ class KernelSet {
     }
 
     void jacobian() {
-        KernelBuilder b(fn_, "_jacobian", n() <= m() ? "the Jacobian, row-major, by forward sweeps"
-                                                     : "the Jacobian, row-major, by reverse sweeps");
+        KernelBuilder b(fn_, "_jacobian",
+                        n() <= m() ? "the Jacobian, row-major, by forward sweeps"
+                                   : "the Jacobian, row-major, by reverse sweeps");
         write_value(b);
         Graph& g = b.graph();
         const std::size_t jac = b.add_param("jac", m() * n(), false, true).first;
         if (n() <= m()) {
             for (std::size_t j = 0; j < n(); ++j) {
                 const std::vector<NodeId> column = forward_ad(g, fn_.outputs, unit_tangent(g, j));
-                for (std::size_t k = 0; k < m(); ++k) b.store(jac, k * n() + j, column[k]);
+                for (std::size_t k = 0; k < m(); ++k)
+                    b.store(jac, k * n() + j, column[k]);
             }
         } else {
             for (std::size_t k = 0; k < m(); ++k) {
                 std::vector<NodeId> seeds(m(), no_node);
                 seeds[k] = g.constant(1.0);
                 const std::vector<NodeId> row = reverse_ad(g, fn_.outputs, seeds, active_);
-                for (std::size_t j = 0; j < n(); ++j) b.store(jac, k * n() + j, row[diff_slots_[j]]);
+                for (std::size_t j = 0; j < n(); ++j)
+                    b.store(jac, k * n() + j, row[diff_slots_[j]]);
             }
         }
         sink_(b.finish());
@@ -209,20 +221,24 @@ class KernelSet {
     std::vector<NodeId> gradient(Graph& g) {
         const std::vector<NodeId> adjoints = reverse_ad(g, fn_.outputs, {g.constant(1.0)}, active_);
         std::vector<NodeId> result;
-        for (std::uint32_t slot : diff_slots_) result.push_back(adjoints[slot]);
+        for (std::uint32_t slot : diff_slots_)
+            result.push_back(adjoints[slot]);
         return result;
     }
 
     void hessian() {
-        KernelBuilder b(fn_, "_hessian", "the value, gradient and dense Hessian (forward over reverse)");
+        KernelBuilder b(fn_, "_hessian",
+                        "the value, gradient and dense Hessian (forward over reverse)");
         Graph& g = b.graph();
         const std::vector<NodeId> grad = gradient(g);
         const std::size_t grad_param = b.add_param("grad", n(), false, true).first;
         const std::size_t hess = b.add_param("hess", n() * n(), false, true).first;
-        for (std::size_t i = 0; i < n(); ++i) b.store(grad_param, i, grad[i]);
+        for (std::size_t i = 0; i < n(); ++i)
+            b.store(grad_param, i, grad[i]);
         for (std::size_t i = 0; i < n(); ++i) {
             const std::vector<NodeId> column = forward_ad(g, grad, unit_tangent(g, i));
-            for (std::size_t j = i; j < n(); ++j) { // the upper triangle, mirrored: exactly symmetric
+            for (std::size_t j = i; j < n();
+                 ++j) { // the upper triangle, mirrored: exactly symmetric
                 b.store(hess, i * n() + j, column[j]);
                 if (j != i) b.store(hess, j * n() + i, column[j]);
             }
@@ -232,11 +248,13 @@ class KernelSet {
     }
 
     void hvp() {
-        KernelBuilder b(fn_, "_hvp", "the value, gradient and Hessian times dir (forward over reverse)");
+        KernelBuilder b(fn_, "_hvp",
+                        "the value, gradient and Hessian times dir (forward over reverse)");
         Graph& g = b.graph();
         const std::vector<NodeId> dir = b.add_param("dir", n(), false, false).second;
         std::vector<NodeId> tangents(fn_.input_count, no_node);
-        for (std::size_t j = 0; j < n(); ++j) tangents[diff_slots_[j]] = dir[j];
+        for (std::size_t j = 0; j < n(); ++j)
+            tangents[diff_slots_[j]] = dir[j];
         const std::vector<NodeId> grad = gradient(g);
         const std::vector<NodeId> hv = forward_ad(g, grad, tangents);
         const std::size_t grad_param = b.add_param("grad", n(), false, true).first;

@@ -2,8 +2,8 @@
 // Kernels: the functions of generated-api.md, each as one graph with its parameter list, built from
 // a lowered Function by the AD passes. `f` and `f_jvp`, `f_grad`, `f_vjp`, `f_hessian`, `f_hvp`
 // for a scalar function; `g`, `g_jvp`, `g_vjp`, `g_jacobian` for a vector-valued one. The emitter
-// prints kernels as C++; `gradc eval` interprets the very same kernels, so both agree by construction
-// on what is computed.
+// prints kernels as C++; `gradc eval` interprets the very same kernels, so both agree by
+// construction on what is computed.
 
 #include <cstddef>
 #include <functional>
@@ -17,14 +17,14 @@ namespace gradc {
 
 struct KernelParam {
     std::string name;
-    std::size_t size;   // scalars it holds
-    bool scalar;        // a `double` (input) or `double*` to one value (output), not an array
+    std::size_t size; // scalars it holds
+    bool scalar;      // a `double` (input) or `double*` to one value (output), not an array
     bool output;
 };
 
 struct Kernel {
-    std::string name;     // `f_grad`
-    std::string summary;  // one line for the comment above it
+    std::string name;    // `f_grad`
+    std::string summary; // one line for the comment above it
     const Function* function;
     Graph graph;
     std::vector<KernelParam> params;

@@ -16,7 +16,8 @@ namespace gradc {
 
 std::size_t Parameter::size() const {
     std::size_t n = 1;
-    for (std::size_t d : dims) n *= d;
+    for (std::size_t d : dims)
+        n *= d;
     return n;
 }
 
@@ -38,10 +39,16 @@ std::string describe(const Value& v) {
     return fmt::format("a {}x{} matrix", v.dims[0], v.dims[1]);
 }
 
-std::string describe_dims(const std::vector<std::size_t>& dims) { return describe(Value{dims, {}}); }
+std::string describe_dims(const std::vector<std::size_t>& dims) {
+    return describe(Value{dims, {}});
+}
 
-template <class T> const T& unwrap(const T& node) { return node; }
-template <class T> const T& unwrap(const x3::forward_ast<T>& node) { return node.get(); }
+template <class T> const T& unwrap(const T& node) {
+    return node;
+}
+template <class T> const T& unwrap(const x3::forward_ast<T>& node) {
+    return node.get();
+}
 
 // The names visible in one inlined function body.
 struct Frame {
@@ -126,7 +133,8 @@ std::vector<Function> Lowerer::lower_program() {
         }
         const auto& fn = boost::get<ast::Function>(item);
         if (is_builtin_name(fn.name))
-            fail(fn.offset, fmt::format("'{}' is a builtin function and cannot be redefined", fn.name));
+            fail(fn.offset,
+                 fmt::format("'{}' is a builtin function and cannot be redefined", fn.name));
         if (function_index_.count(fn.name) || consts_.count(fn.name))
             fail(fn.offset, fmt::format("'{}' is already defined", fn.name));
         const std::size_t index = functions_.size();
@@ -139,7 +147,8 @@ std::vector<Function> Lowerer::lower_program() {
 
 void Lowerer::declare_const(const ast::Const& item) {
     if (is_builtin_name(item.name))
-        fail(item.offset, fmt::format("'{}' is a builtin function and cannot be used as a name", item.name));
+        fail(item.offset,
+             fmt::format("'{}' is a builtin function and cannot be used as a name", item.name));
     if (consts_.count(item.name) || function_index_.count(item.name))
         fail(item.offset, fmt::format("'{}' is already defined", item.name));
     Graph scratch(options_.node_limit);
@@ -155,9 +164,11 @@ void Lowerer::declare_const(const ast::Const& item) {
 
 std::size_t Lowerer::size_of(const ast::Expr& dim) {
     long long n = integer(dim, "a size");
-    if (n <= 0) fail(ast::offset_of(dim), fmt::format("a size must be a positive integer, got {}", n));
+    if (n <= 0)
+        fail(ast::offset_of(dim), fmt::format("a size must be a positive integer, got {}", n));
     if (static_cast<unsigned long long>(n) > options_.node_limit)
-        fail(ast::offset_of(dim), fmt::format("size {} exceeds the node limit of {}", n, options_.node_limit));
+        fail(ast::offset_of(dim),
+             fmt::format("size {} exceeds the node limit of {}", n, options_.node_limit));
     return static_cast<std::size_t>(n);
 }
 
@@ -179,13 +190,15 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
     for (const ast::Param& p : fn.params) {
         check_new_name(p.name, p.offset, frame);
         Parameter param{p.name, {}, out.input_count};
-        for (const ast::Expr& dim : p.dims) param.dims.push_back(size_of(dim));
+        for (const ast::Expr& dim : p.dims)
+            param.dims.push_back(size_of(dim));
         if (param.size() > options_.node_limit)
             fail(p.offset, fmt::format("parameter '{}' exceeds the node limit", p.name));
         Value value{param.dims, {}};
         graph_->set_origin(p.offset);
         for (std::size_t i = 0; i < param.size(); ++i)
-            value.elements.push_back(graph_->input(static_cast<std::uint32_t>(out.input_count + i)));
+            value.elements.push_back(
+                graph_->input(static_cast<std::uint32_t>(out.input_count + i)));
         frame.values.emplace(p.name, std::move(value));
         out.input_count += static_cast<std::uint32_t>(param.size());
         std::string dims;
@@ -196,7 +209,8 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
     }
     out.signature = fmt::format("fn {}({})", fn.name, fmt::join(shown, ", "));
     Value result = lower_body(fn, frame);
-    if (result.dims.size() > 1) result.dims = {result.elements.size()}; // a matrix returns row-major
+    if (result.dims.size() > 1)
+        result.dims = {result.elements.size()}; // a matrix returns row-major
     out.vector_valued = !result.scalar();
     out.outputs = std::move(result.elements);
     return out;
@@ -218,12 +232,15 @@ Value Lowerer::lower_body(const ast::Function& fn, Frame& frame) {
         Value value;
         if (let.ranges.empty()) {
             value = lower(let.value);
-            for (NodeId id : value.elements) graph_->set_label(id, let.name);
+            for (NodeId id : value.elements)
+                graph_->set_label(id, let.name);
         } else {
             unroll(let.ranges, [&](const std::vector<long long>& at) {
-                NodeId id = scalar(lower(let.value), ast::offset_of(let.value), "a comprehension element");
+                NodeId id =
+                    scalar(lower(let.value), ast::offset_of(let.value), "a comprehension element");
                 std::string label = let.name;
-                for (long long i : at) label += "_" + std::to_string(i);
+                for (long long i : at)
+                    label += "_" + std::to_string(i);
                 graph_->set_label(id, label);
                 value.elements.push_back(id);
             });
@@ -303,7 +320,8 @@ Value Lowerer::lower(const ast::Binary& node) {
     for (std::size_t i = 0; i < node.rest.size(); ++i) {
         const ast::Operation& operation = node.rest[i];
         const std::string& o = operation.op;
-        const bool comparison = o == "<" || o == "<=" || o == ">" || o == ">=" || o == "==" || o == "!=";
+        const bool comparison =
+            o == "<" || o == "<=" || o == ">" || o == ">=" || o == "==" || o == "!=";
         if (comparison && i > 0)
             fail(operation.offset, "comparisons cannot be chained; write 'a < b and b < c'");
         if (o == "%") fail(operation.offset, "'%' is only allowed in index expressions");
@@ -317,9 +335,9 @@ Value Lowerer::lower(const ast::Binary& node) {
             NodeId a = scalar(left, left_at, "the left operand");
             NodeId b = scalar(right, right_at, "the right operand");
             static const std::map<std::string, Op> ops = {
-                {"+", Op::Add}, {"-", Op::Sub}, {"*", Op::Mul}, {"/", Op::Div}, {"^", Op::Pow},
-                {"<", Op::Lt},  {"<=", Op::Le}, {">", Op::Gt},  {">=", Op::Ge}, {"==", Op::Eq},
-                {"!=", Op::Ne}};
+                {"+", Op::Add}, {"-", Op::Sub}, {"*", Op::Mul}, {"/", Op::Div},
+                {"^", Op::Pow}, {"<", Op::Lt},  {"<=", Op::Le}, {">", Op::Gt},
+                {">=", Op::Ge}, {"==", Op::Eq}, {"!=", Op::Ne}};
             result = op(operation.offset, ops.at(o), a, b);
         }
         left = scalar_value(result);
@@ -341,7 +359,8 @@ Value Lowerer::lower(const ast::Call& node) {
                                           "call functions defined before it",
                                           node.name));
     std::vector<Value> args;
-    for (const ast::Expr& arg : node.args) args.push_back(lower(arg));
+    for (const ast::Expr& arg : node.args)
+        args.push_back(lower(arg));
     const bool vector_argument = !args.empty() && !args[0].scalar();
     if (vector_argument || node.name == "sum" || node.name == "dot" || node.name == "norm" ||
         node.name == "logsumexp" || node.name == "softmax")
@@ -349,11 +368,13 @@ Value Lowerer::lower(const ast::Call& node) {
     if (node.name == "log" && args.size() == 2) { // log(base, x)
         NodeId base = scalar(args[0], ast::offset_of(node.args[0]), "the base of log");
         NodeId x = scalar(args[1], ast::offset_of(node.args[1]), "the argument of log");
-        return scalar_value(op(node.offset, Op::Div, op(node.offset, Op::Log, x), op(node.offset, Op::Log, base)));
+        return scalar_value(
+            op(node.offset, Op::Div, op(node.offset, Op::Log, x), op(node.offset, Op::Log, base)));
     }
     std::optional<Op> builtin = find_function(node.name, args.size());
     if (!builtin) {
-        if (!is_builtin_name(node.name)) fail(node.offset, fmt::format("unknown function '{}'", node.name));
+        if (!is_builtin_name(node.name))
+            fail(node.offset, fmt::format("unknown function '{}'", node.name));
         for (std::size_t arity = 0; arity <= 3; ++arity)
             if (find_function(node.name, arity))
                 fail(node.offset, fmt::format("'{}' takes {} argument{}, got {}", node.name, arity,
@@ -410,7 +431,8 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
     const std::vector<NodeId>& v = args[0].elements;
     auto fold = [&](Op combine, const std::vector<NodeId>& items) {
         NodeId acc = items[0];
-        for (std::size_t i = 1; i < items.size(); ++i) acc = op(at, combine, acc, items[i]);
+        for (std::size_t i = 1; i < items.size(); ++i)
+            acc = op(at, combine, acc, items[i]);
         return acc;
     };
     if (name == "sum") return scalar_value(fold(Op::Add, v));
@@ -422,7 +444,8 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
             fail(at, fmt::format("'dot' needs two vectors of the same size, got {} and {}",
                                  describe(args[0]), describe(args[1])));
         std::vector<NodeId> products;
-        for (std::size_t i = 0; i < v.size(); ++i) products.push_back(op(at, Op::Mul, v[i], u[i]));
+        for (std::size_t i = 0; i < v.size(); ++i)
+            products.push_back(op(at, Op::Mul, v[i], u[i]));
         NodeId total = fold(Op::Add, products);
         return scalar_value(name == "dot" ? total : op(at, Op::NormRoot, total));
     }
@@ -430,11 +453,14 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
         // Shift by the (derivative-free) maximum so that no exponential overflows.
         NodeId shift = op(at, Op::Detach, fold(Op::Max, v));
         std::vector<NodeId> exps;
-        for (NodeId x : v) exps.push_back(op(at, Op::Exp, op(at, Op::Sub, x, shift)));
+        for (NodeId x : v)
+            exps.push_back(op(at, Op::Exp, op(at, Op::Sub, x, shift)));
         NodeId total = fold(Op::Add, exps);
-        if (name == "logsumexp") return scalar_value(op(at, Op::Add, shift, op(at, Op::Log, total)));
+        if (name == "logsumexp")
+            return scalar_value(op(at, Op::Add, shift, op(at, Op::Log, total)));
         Value result{args[0].dims, {}};
-        for (NodeId e : exps) result.elements.push_back(op(at, Op::Div, e, total));
+        for (NodeId e : exps)
+            result.elements.push_back(op(at, Op::Div, e, total));
         return result;
     }
     fail(at, fmt::format("'{}' expects scalar arguments, got {}", name, describe(args[0])));
@@ -443,7 +469,8 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
 Value Lowerer::lower(const ast::Reduction& node) {
     std::vector<NodeId> terms;
     unroll(node.ranges, [&](const std::vector<long long>&) {
-        terms.push_back(scalar(lower(node.body), ast::offset_of(node.body), "the body of a reduction"));
+        terms.push_back(
+            scalar(lower(node.body), ast::offset_of(node.body), "the body of a reduction"));
     });
     if (terms.empty()) {
         if (node.op == "sum") return scalar_value(constant(node.offset, 0.0));
@@ -455,7 +482,8 @@ Value Lowerer::lower(const ast::Reduction& node) {
                        : node.op == "max"  ? Op::Max
                                            : Op::Min;
     NodeId acc = terms[0];
-    for (std::size_t i = 1; i < terms.size(); ++i) acc = op(node.offset, combine, acc, terms[i]);
+    for (std::size_t i = 1; i < terms.size(); ++i)
+        acc = op(node.offset, combine, acc, terms[i]);
     return scalar_value(acc);
 }
 
@@ -475,9 +503,10 @@ Value Lowerer::lower(const ast::Indexed& node) {
         if (i < 0 || static_cast<std::size_t>(i) >= base.dims[k])
             fail(ast::offset_of(node.indices[k]),
                  fmt::format("index {} is out of bounds for {}", i,
-                             base.dims.size() == 1 ? describe(base)
-                                                   : fmt::format("dimension {} of size {} of {}", k + 1,
-                                                                 base.dims[k], describe(base))));
+                             base.dims.size() == 1
+                                 ? describe(base)
+                                 : fmt::format("dimension {} of size {} of {}", k + 1, base.dims[k],
+                                               describe(base))));
         flat = flat * base.dims[k] + static_cast<std::size_t>(i);
     }
     return scalar_value(base.elements[flat]);
@@ -490,7 +519,8 @@ Value Lowerer::lower(const ast::Conditional& node) {
     Value a = lower(node.then_branch);
     Value b = lower(node.else_branch);
     if (a.dims != b.dims)
-        fail(node.offset, fmt::format("the branches of 'if' differ: {} and {}", describe(a), describe(b)));
+        fail(node.offset,
+             fmt::format("the branches of 'if' differ: {} and {}", describe(a), describe(b)));
     Value result{a.dims, {}};
     for (std::size_t i = 0; i < a.elements.size(); ++i)
         result.elements.push_back(op(node.offset, Op::Select, c, a.elements[i], b.elements[i]));
@@ -530,14 +560,17 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
             fail(at, fmt::format("{} must be an integer, got {}", what, v));
         return static_cast<long long>(v);
     };
-    if (const auto* n = boost::get<ast::Number>(&expr)) return whole(std::strtod(n->text.c_str(), nullptr), n->offset);
+    if (const auto* n = boost::get<ast::Number>(&expr))
+        return whole(std::strtod(n->text.c_str(), nullptr), n->offset);
     if (const auto* id = boost::get<ast::Identifier>(&expr)) {
         if (auto r = frame_->range_variables.find(id->name); r != frame_->range_variables.end())
             return r->second;
-        if (auto c = consts_.find(id->name); c != consts_.end()) return whole(c->second, id->offset);
+        if (auto c = consts_.find(id->name); c != consts_.end())
+            return whole(c->second, id->offset);
         if (frame_->values.count(id->name))
-            fail(id->offset, fmt::format("{} must be known at compile time, but '{}' is a runtime value",
-                                         what, id->name));
+            fail(id->offset,
+                 fmt::format("{} must be known at compile time, but '{}' is a runtime value", what,
+                             id->name));
         fail(id->offset, fmt::format("unknown name '{}'", id->name));
     }
     if (const auto* u = boost::get<x3::forward_ast<ast::Unary>>(&expr)) {
@@ -549,15 +582,22 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
         long long acc = integer(b->get().first, what);
         for (const ast::Operation& o : b->get().rest) {
             long long rhs = integer(o.operand, what);
-            if ((o.op == "/" || o.op == "%") && rhs == 0) fail(o.offset, "division by zero in an integer expression");
+            if ((o.op == "/" || o.op == "%") && rhs == 0)
+                fail(o.offset, "division by zero in an integer expression");
             long long result = 0;
             bool overflow = false;
-            if (o.op == "+") overflow = __builtin_add_overflow(acc, rhs, &result);
-            else if (o.op == "-") overflow = __builtin_sub_overflow(acc, rhs, &result);
-            else if (o.op == "*") overflow = __builtin_mul_overflow(acc, rhs, &result);
-            else if (o.op == "/") result = acc / rhs;
-            else if (o.op == "%") result = acc % rhs;
-            else return std::nullopt;
+            if (o.op == "+")
+                overflow = __builtin_add_overflow(acc, rhs, &result);
+            else if (o.op == "-")
+                overflow = __builtin_sub_overflow(acc, rhs, &result);
+            else if (o.op == "*")
+                overflow = __builtin_mul_overflow(acc, rhs, &result);
+            else if (o.op == "/")
+                result = acc / rhs;
+            else if (o.op == "%")
+                result = acc % rhs;
+            else
+                return std::nullopt;
             if (overflow) fail(o.offset, "integer overflow in a compile-time expression");
             acc = result;
         }

@@ -19,18 +19,19 @@
 #include "compiler/dot.hpp"
 #include "compiler/emit_cpp.hpp"
 #include "compiler/explain.hpp"
-#include "runtime/network.hpp"
 #include "compiler/interpret.hpp"
 #include "compiler/kernels.hpp"
 #include "compiler/pipeline.hpp"
 #include "compiler/print.hpp"
 #include "compiler/source.hpp"
+#include "runtime/network.hpp"
 
 namespace gradc {
 namespace {
 
 struct CompileArgs {
-    std::string file, output = "-", mode = "all", name_space, type, wrt; // type: double (.expr) or float (.net)
+    std::string file, output = "-", mode = "all", name_space, type,
+                      wrt; // type: double (.expr) or float (.net)
     std::vector<std::string> functions;
     bool hessian = false, with_main = false;
 };
@@ -88,16 +89,19 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 int compile_command(CompileArgs args) {
     const bool network = ends_with(args.file, ".net");
     if (args.type.empty()) args.type = network ? "float" : "double";
-    if (args.type != "double" && args.type != "float") throw UsageError("--type must be double or float");
+    if (args.type != "double" && args.type != "float")
+        throw UsageError("--type must be double or float");
     const SourceFile source = SourceFile::load(args.file);
     if (network) {
-        const std::string header = net::compile_network(source, {args.type, args.with_main, args.name_space});
+        const std::string header =
+            net::compile_network(source, {args.type, args.with_main, args.name_space});
         write_output(args.output, [&](std::ostream& out) { out << header; });
         return 0;
     }
@@ -114,7 +118,8 @@ int compile_command(CompileArgs args) {
     std::string command_line = "--mode " + args.mode + " --type " + args.type;
     if (args.hessian) command_line += " --hessian";
     if (!args.wrt.empty()) command_line += " --wrt " + args.wrt;
-    for (const std::string& f : args.functions) command_line += " --fn " + f;
+    for (const std::string& f : args.functions)
+        command_line += " --fn " + f;
     write_output(args.output, [&](std::ostream& out) {
         HeaderWriter header(out, source, {args.name_space, args.type, command_line});
         for (const Function& fn : functions)
@@ -131,10 +136,13 @@ std::vector<std::vector<double>> parse_point(const Function& fn, const std::stri
     std::size_t i = 0;
     while (i < text.size()) {
         std::size_t eq = text.find('=', i);
-        if (eq == std::string::npos) throw UsageError("--at: expected NAME=VALUE in '" + text + "'");
+        if (eq == std::string::npos)
+            throw UsageError("--at: expected NAME=VALUE in '" + text + "'");
         const std::string name = text.substr(i, eq - i);
-        auto p = std::find_if(fn.params.begin(), fn.params.end(), [&](const Parameter& q) { return q.name == name; });
-        if (p == fn.params.end()) throw UsageError("--at: '" + fn.name + "' has no parameter '" + name + "'");
+        auto p = std::find_if(fn.params.begin(), fn.params.end(),
+                              [&](const Parameter& q) { return q.name == name; });
+        if (p == fn.params.end())
+            throw UsageError("--at: '" + fn.name + "' has no parameter '" + name + "'");
         const std::size_t index = static_cast<std::size_t>(p - fn.params.begin());
         std::size_t end = eq + 1;
         int depth = 0;
@@ -149,8 +157,11 @@ std::vector<std::vector<double>> parse_point(const Function& fn, const std::stri
             values[index].push_back(v);
             s = next;
         }
-        while (*s == ' ') ++s;
-        if (*s) throw UsageError("--at: '" + name + "' has a value that is not a number: '" + std::string(s) + "'");
+        while (*s == ' ')
+            ++s;
+        if (*s)
+            throw UsageError("--at: '" + name + "' has a value that is not a number: '" +
+                             std::string(s) + "'");
         if (values[index].size() != p->size())
             throw UsageError(fmt::format("--at: '{}' needs {} value{}, got {}", name, p->size(),
                                          p->size() == 1 ? "" : "s", values[index].size()));
@@ -170,11 +181,14 @@ const Kernel& find_kernel(const std::vector<Kernel>& kernels, const std::string&
 
 std::string json_list(const std::vector<double>& v) {
     std::vector<std::string> items;
-    for (double x : v) items.push_back(std::isfinite(x) ? fmt::format("{}", x) : "null");
+    for (double x : v)
+        items.push_back(std::isfinite(x) ? fmt::format("{}", x) : "null");
     return "[" + fmt::format("{}", fmt::join(items, ", ")) + "]";
 }
 
-std::string human_list(const std::vector<double>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
+std::string human_list(const std::vector<double>& v) {
+    return fmt::format("[{}]", fmt::join(v, ", "));
+}
 
 int eval_command(const EvalArgs& args) {
     const SourceFile source = SourceFile::load(args.file);
@@ -185,7 +199,8 @@ int eval_command(const EvalArgs& args) {
         fn = nullptr;
         for (const Function& f : functions)
             if (f.name == args.function) fn = &f;
-        if (!fn) throw UsageError("--fn: " + args.file + " defines no function '" + args.function + "'");
+        if (!fn)
+            throw UsageError("--fn: " + args.file + " defines no function '" + args.function + "'");
     } else if (functions.size() > 1) {
         throw UsageError(args.file + " defines several functions: choose one with --fn");
     }
@@ -198,12 +213,14 @@ int eval_command(const EvalArgs& args) {
     for (const std::string& point : args.points) {
         const std::vector<std::vector<double>> at = parse_point(*fn, point);
         std::vector<double> flat;
-        for (const auto& p : at) flat.insert(flat.end(), p.begin(), p.end());
+        for (const auto& p : at)
+            flat.insert(flat.end(), p.begin(), p.end());
         auto value_at = [&](const std::vector<double>& x) { // all m outputs at a flat point
             std::vector<std::vector<double>> inputs;
             std::size_t k = 0;
             for (const Parameter& p : fn->params) {
-                inputs.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k), x.begin() + static_cast<std::ptrdiff_t>(k + p.size()));
+                inputs.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k),
+                                    x.begin() + static_cast<std::ptrdiff_t>(k + p.size()));
                 k += p.size();
             }
             KernelResult r = run_kernel(kernels.front(), inputs);
@@ -225,7 +242,8 @@ int eval_command(const EvalArgs& args) {
                     k += p.size();
                 }
                 KernelResult r = run_kernel(jvp, inputs);
-                for (std::size_t i = 0; i < m; ++i) forward[i * n + j] = r.outputs.back()[i];
+                for (std::size_t i = 0; i < m; ++i)
+                    forward[i * n + j] = r.outputs.back()[i];
             }
             for (std::size_t i = 0; i < m; ++i) {
                 std::vector<std::vector<double>> inputs = at;
@@ -234,16 +252,20 @@ int eval_command(const EvalArgs& args) {
                 inputs.push_back(seed);
                 KernelResult r = run_kernel(vjp, inputs);
                 std::size_t j = 0;
-                for (std::size_t p = vjp.params.size() - fn->params.size(); p < vjp.params.size(); ++p)
-                    for (double d : r.outputs[p]) reverse[i * n + j++] = d;
+                for (std::size_t p = vjp.params.size() - fn->params.size(); p < vjp.params.size();
+                     ++p)
+                    for (double d : r.outputs[p])
+                        reverse[i * n + j++] = d;
             }
             for (std::size_t j = 0; j < n; ++j) {
-                const double h = 6.0554544523933395e-06 * std::max(1.0, std::fabs(flat[j])); // cbrt(eps)
+                const double h =
+                    6.0554544523933395e-06 * std::max(1.0, std::fabs(flat[j])); // cbrt(eps)
                 std::vector<double> up = flat, down = flat;
                 up[j] += h;
                 down[j] -= h;
                 const std::vector<double> f_up = value_at(up), f_down = value_at(down);
-                for (std::size_t i = 0; i < m; ++i) central[i * n + j] = (f_up[i] - f_down[i]) / (up[j] - down[j]);
+                for (std::size_t i = 0; i < m; ++i)
+                    central[i * n + j] = (f_up[i] - f_down[i]) / (up[j] - down[j]);
             }
         }
         if (options.hessian) {
@@ -253,35 +275,47 @@ int eval_command(const EvalArgs& args) {
         double worst = 0.0;
         for (std::size_t i = 0; i < m * n; ++i)
             for (double other : {forward[i], central[i]})
-                worst = std::max(worst, std::fabs(other - reverse[i]) /
-                                            std::max({1.0, std::fabs(other), std::fabs(reverse[i])}));
+                worst =
+                    std::max(worst, std::fabs(other - reverse[i]) /
+                                        std::max({1.0, std::fabs(other), std::fabs(reverse[i])}));
         const bool show = args.grad || args.check;
         if (args.json) {
             std::vector<std::string> fields{fmt::format("\"function\": \"{}\"", fn->name)};
             std::vector<std::string> at_fields;
             for (std::size_t p = 0; p < fn->params.size(); ++p)
-                at_fields.push_back(fmt::format("\"{}\": {}", fn->params[p].name,
-                                                fn->params[p].dims.empty() ? json_list(at[p]).substr(1, json_list(at[p]).size() - 2)
-                                                                          : json_list(at[p])));
+                at_fields.push_back(
+                    fmt::format("\"{}\": {}", fn->params[p].name,
+                                fn->params[p].dims.empty()
+                                    ? json_list(at[p]).substr(1, json_list(at[p]).size() - 2)
+                                    : json_list(at[p])));
             fields.push_back(fmt::format("\"at\": {{{}}}", fmt::join(at_fields, ", ")));
-            fields.push_back(fmt::format("\"value\": {}", fn->vector_valued ? json_list(value) : json_list(value).substr(1, json_list(value).size() - 2)));
+            fields.push_back(fmt::format(
+                "\"value\": {}", fn->vector_valued
+                                     ? json_list(value)
+                                     : json_list(value).substr(1, json_list(value).size() - 2)));
             const char* what = fn->vector_valued ? "jacobian" : "gradient";
             if (show) {
-                fields.push_back(fmt::format("\"{}\": {{\"forward\": {}, \"reverse\": {}{}}}", what, json_list(forward), json_list(reverse),
-                                             args.check ? ", \"central\": " + json_list(central) : ""));
+                fields.push_back(fmt::format(
+                    "\"{}\": {{\"forward\": {}, \"reverse\": {}{}}}", what, json_list(forward),
+                    json_list(reverse), args.check ? ", \"central\": " + json_list(central) : ""));
             }
             if (args.check) fields.push_back(fmt::format("\"max_relative_difference\": {}", worst));
-            if (options.hessian) fields.push_back(fmt::format("\"hessian\": {}", json_list(hessian)));
+            if (options.hessian)
+                fields.push_back(fmt::format("\"hessian\": {}", json_list(hessian)));
             json_points.push_back(fmt::format("{{{}}}", fmt::join(fields, ", ")));
             continue;
         }
         fmt::print("{} at {}\n", fn->name, point);
-        fmt::print("  value: {}\n", fn->vector_valued ? human_list(value) : fmt::format("{}", value[0]));
+        fmt::print("  value: {}\n",
+                   fn->vector_valued ? human_list(value) : fmt::format("{}", value[0]));
         auto print_matrix = [&](const char* title, const std::vector<double>& mat) {
             if (!fn->vector_valued) return fmt::print("  {:<22} {}\n", title, human_list(mat));
             fmt::print("  {}\n", title);
             for (std::size_t i = 0; i < m; ++i)
-                fmt::print("    {}\n", human_list(std::vector<double>(mat.begin() + static_cast<std::ptrdiff_t>(i * n), mat.begin() + static_cast<std::ptrdiff_t>((i + 1) * n))));
+                fmt::print("    {}\n",
+                           human_list(std::vector<double>(
+                               mat.begin() + static_cast<std::ptrdiff_t>(i * n),
+                               mat.begin() + static_cast<std::ptrdiff_t>((i + 1) * n))));
         };
         if (show) {
             const std::string what = fn->vector_valued ? "jacobian" : "gradient";
@@ -295,25 +329,35 @@ int eval_command(const EvalArgs& args) {
         if (options.hessian) {
             fmt::print("  hessian:\n");
             for (std::size_t i = 0; i < n; ++i)
-                fmt::print("    {}\n", human_list(std::vector<double>(hessian.begin() + static_cast<std::ptrdiff_t>(i * n), hessian.begin() + static_cast<std::ptrdiff_t>((i + 1) * n))));
+                fmt::print("    {}\n",
+                           human_list(std::vector<double>(
+                               hessian.begin() + static_cast<std::ptrdiff_t>(i * n),
+                               hessian.begin() + static_cast<std::ptrdiff_t>((i + 1) * n))));
         }
     }
-    if (args.json) fmt::print("{}\n", json_points.size() == 1 ? json_points[0] : fmt::format("[{}]", fmt::join(json_points, ", ")));
+    if (args.json)
+        fmt::print("{}\n", json_points.size() == 1
+                               ? json_points[0]
+                               : fmt::format("[{}]", fmt::join(json_points, ", ")));
     return 0;
 }
 
 std::vector<double> flat_point(const Function& fn, const std::string& point) {
     std::vector<double> flat;
-    for (const auto& p : parse_point(fn, point)) flat.insert(flat.end(), p.begin(), p.end());
+    for (const auto& p : parse_point(fn, point))
+        flat.insert(flat.end(), p.begin(), p.end());
     return flat;
 }
 
-int dot_command(const InspectArgs& args, const SourceFile& source, const std::vector<std::string>& only) {
+int dot_command(const InspectArgs& args, const SourceFile& source,
+                const std::vector<std::string>& only) {
     const std::vector<Function> functions = compile_functions(source, {node_limit}, only);
     if (!args.point.empty() && functions.size() != 1)
-        throw UsageError(args.file + " defines several functions: choose one with --fn to use --at");
+        throw UsageError(args.file +
+                         " defines several functions: choose one with --fn to use --at");
     std::vector<const Function*> shown;
-    for (const Function& fn : functions) shown.push_back(&fn);
+    for (const Function& fn : functions)
+        shown.push_back(&fn);
     std::vector<double> at;
     if (!args.point.empty()) at = flat_point(functions[0], args.point);
     fmt::print("{}", print_dot(source, shown, {args.point.empty() ? nullptr : &at}));
@@ -326,7 +370,8 @@ int explain_command(const ExplainArgs& args) {
     if (!args.function.empty()) only.push_back(args.function);
     const std::vector<Function> functions = compile_functions(source, {node_limit}, only);
     if (functions.empty()) throw InputError(args.file + ": error: the file defines no function");
-    if (functions.size() > 1) throw UsageError(args.file + " defines several functions: choose one with --fn");
+    if (functions.size() > 1)
+        throw UsageError(args.file + " defines several functions: choose one with --fn");
     fmt::print("{}", explain(source, functions[0], flat_point(functions[0], args.point)));
     return 0;
 }
@@ -341,7 +386,8 @@ int inspect_command(const InspectArgs& args) {
     for (const Function& fn : compile_functions(source, {node_limit}, only)) {
         KernelOptions options;
         for (const Kernel& k : build_kernels(fn, options))
-            if (k.name == fn.name + suffix || (args.adjoint && fn.vector_valued && k.name == fn.name + "_vjp"))
+            if (k.name == fn.name + suffix ||
+                (args.adjoint && fn.vector_valued && k.name == fn.name + "_vjp"))
                 fmt::print("{}", print_kernel(source, k));
     }
     return 0;
@@ -383,12 +429,13 @@ int main(int argc, char** argv) {
                  "Compiles pure numeric functions (.expr) into a C++ header with their gradients, "
                  "Jacobians and Hessians.",
                  "gradc"};
-    app.footer("Examples:\n"
-               "  gradc compile samples/rosenbrock.expr --hessian -o rosenbrock.hpp\n"
-               "  gradc eval samples/logistic.expr --at x=1,a=2 --grad --check\n"
-               "  gradc inspect samples/logistic.expr --dot --at x=1,a=2 | dot -Tsvg -o logistic.svg\n"
-               "  gradc explain samples/logistic.expr --at x=1,a=2\n"
-               "Run gradc SUBCOMMAND --help for a subcommand's options.");
+    app.footer(
+        "Examples:\n"
+        "  gradc compile samples/rosenbrock.expr --hessian -o rosenbrock.hpp\n"
+        "  gradc eval samples/logistic.expr --at x=1,a=2 --grad --check\n"
+        "  gradc inspect samples/logistic.expr --dot --at x=1,a=2 | dot -Tsvg -o logistic.svg\n"
+        "  gradc explain samples/logistic.expr --at x=1,a=2\n"
+        "Run gradc SUBCOMMAND --help for a subcommand's options.");
     app.set_version_flag("--version", std::string("gradc ") + GRADC_VERSION);
     app.require_subcommand(1);
     app.add_option("--node-limit", node_limit, "maximum SSA nodes one function may unroll to")
@@ -397,26 +444,32 @@ int main(int argc, char** argv) {
     CompileArgs compile;
     CLI::App* c = app.add_subcommand("compile", "emit the C++ header for FILE.expr (or FILE.net)");
     c->add_option("file", compile.file, "the .expr or .net file")->required();
-    c->add_option("-o,--output", compile.output, "output file, - for standard output")->capture_default_str();
-    c->add_option("--mode", compile.mode, "which functions to emit: primal, forward, reverse or all")
+    c->add_option("-o,--output", compile.output, "output file, - for standard output")
+        ->capture_default_str();
+    c->add_option("--mode", compile.mode,
+                  "which functions to emit: primal, forward, reverse or all")
         ->capture_default_str();
     c->add_flag("--hessian", compile.hessian, "also emit f_hessian and f_hvp (second order)");
     c->add_option("--fn", compile.functions, "emit only this function (repeatable)");
     c->add_option("--wrt", compile.wrt, "differentiate only with respect to these parameters: a,b");
     c->add_option("--namespace", compile.name_space, "C++ namespace (default: the file stem)");
-    c->add_option("--type", compile.type, "scalar type: double or float (default: double for .expr, float for .net)");
-    c->add_flag("--main", compile.with_main, ".net: add a main() that trains from the data statements");
+    c->add_option("--type", compile.type,
+                  "scalar type: double or float (default: double for .expr, float for .net)");
+    c->add_flag("--main", compile.with_main,
+                ".net: add a main() that trains from the data statements");
 
     net::TrainOptions train;
     std::string train_file;
     int train_epochs = 0;
     CLI::App* t = app.add_subcommand("train", "build a .net network's training program and run it");
     t->add_option("file", train_file, "the .net file")->required();
-    auto* epochs = t->add_option("--epochs", train_epochs, "override the epochs of the file")->check(CLI::PositiveNumber);
+    auto* epochs = t->add_option("--epochs", train_epochs, "override the epochs of the file")
+                       ->check(CLI::PositiveNumber);
     t->add_option("--data", train.data, "train on this data file instead of train_data's");
     t->add_flag("--json", train.json, "one JSON object per epoch, then one with the test accuracy");
     t->add_option("--save", train.save, "write the trained weights to this file");
-    t->add_option("--type", train.scalar_type, "scalar type: float or double")->capture_default_str();
+    t->add_option("--type", train.scalar_type, "scalar type: float or double")
+        ->capture_default_str();
 
     EvalArgs eval;
     CLI::App* e = app.add_subcommand("eval", "evaluate a function at points with the interpreter");
@@ -430,15 +483,18 @@ int main(int argc, char** argv) {
 
     InspectArgs inspect;
     CLI::App* i = app.add_subcommand(
-        "inspect", "print the optimised SSA graph, a derivative program, or the graph as Graphviz DOT");
+        "inspect",
+        "print the optimised SSA graph, a derivative program, or the graph as Graphviz DOT");
     i->add_option("file", inspect.file, "the .expr file")->required();
     i->add_option("--fn", inspect.function, "only this function");
     auto* ssa = i->add_flag("--ssa", inspect.ssa, "the primal SSA graph (default)");
     auto* tangent = i->add_flag("--tangent", inspect.tangent, "the forward-mode tangent program");
     auto* adjoint = i->add_flag("--adjoint", inspect.adjoint, "the reverse-mode adjoint program");
-    auto* dot = i->add_flag("--dot", inspect.dot,
-                            "Graphviz DOT of the computation graph, edges labelled with local partials");
-    i->add_option("--at", inspect.point, "with --dot: show values and partials at this point: x=1,a=2");
+    auto* dot =
+        i->add_flag("--dot", inspect.dot,
+                    "Graphviz DOT of the computation graph, edges labelled with local partials");
+    i->add_option("--at", inspect.point,
+                  "with --dot: show values and partials at this point: x=1,a=2");
     ssa->excludes(tangent)->excludes(adjoint)->excludes(dot);
     tangent->excludes(adjoint)->excludes(dot);
     adjoint->excludes(dot);

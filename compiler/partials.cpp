@@ -16,15 +16,27 @@ struct Sym {
     NodeId id = no_node;
 };
 
-Sym lift(Graph&, Sym s) { return s; }
-Sym lift(Graph& g, double v) { return {&g, g.constant(v)}; }
-Sym make(Graph& g, Op op, Sym a, Sym b = {}, Sym c = {}) { return {&g, g.apply(op, a.id, b.id, c.id)}; }
+Sym lift(Graph&, Sym s) {
+    return s;
+}
+Sym lift(Graph& g, double v) {
+    return {&g, g.constant(v)};
+}
+Sym make(Graph& g, Op op, Sym a, Sym b = {}, Sym c = {}) {
+    return {&g, g.apply(op, a.id, b.id, c.id)};
+}
 
 // Binary operators between Syms and numbers.
 #define GRADC_SYM_BINARY(OPERATOR, OP)                                                             \
-    Sym operator OPERATOR(Sym a, Sym b) { return make(*a.graph, Op::OP, a, b); }                   \
-    Sym operator OPERATOR(Sym a, double b) { return make(*a.graph, Op::OP, a, lift(*a.graph, b)); } \
-    Sym operator OPERATOR(double a, Sym b) { return make(*b.graph, Op::OP, lift(*b.graph, a), b); }
+    Sym operator OPERATOR(Sym a, Sym b) {                                                          \
+        return make(*a.graph, Op::OP, a, b);                                                       \
+    }                                                                                              \
+    Sym operator OPERATOR(Sym a, double b) {                                                       \
+        return make(*a.graph, Op::OP, a, lift(*a.graph, b));                                       \
+    }                                                                                              \
+    Sym operator OPERATOR(double a, Sym b) {                                                       \
+        return make(*b.graph, Op::OP, lift(*b.graph, a), b);                                       \
+    }
 GRADC_SYM_BINARY(+, Add)
 GRADC_SYM_BINARY(-, Sub)
 GRADC_SYM_BINARY(*, Mul)
@@ -33,17 +45,39 @@ GRADC_SYM_BINARY(<, Lt)
 GRADC_SYM_BINARY(>, Gt)
 #undef GRADC_SYM_BINARY
 
-Sym operator-(Sym a) { return make(*a.graph, Op::Neg, a); }
-Sym exp(Sym a) { return make(*a.graph, Op::Exp, a); }
-Sym log(Sym a) { return make(*a.graph, Op::Log, a); }
-Sym sqrt(Sym a) { return make(*a.graph, Op::Sqrt, a); }
-Sym sin(Sym a) { return make(*a.graph, Op::Sin, a); }
-Sym cos(Sym a) { return make(*a.graph, Op::Cos, a); }
-Sym sinh(Sym a) { return make(*a.graph, Op::Sinh, a); }
-Sym cosh(Sym a) { return make(*a.graph, Op::Cosh, a); }
-Sym sign(Sym a) { return make(*a.graph, Op::Sign, a); }
-Sym sigmoid(Sym a) { return make(*a.graph, Op::Sigmoid, a); }
-Sym pow(Sym a, Sym b) { return make(*a.graph, Op::Pow, a, b); }
+Sym operator-(Sym a) {
+    return make(*a.graph, Op::Neg, a);
+}
+Sym exp(Sym a) {
+    return make(*a.graph, Op::Exp, a);
+}
+Sym log(Sym a) {
+    return make(*a.graph, Op::Log, a);
+}
+Sym sqrt(Sym a) {
+    return make(*a.graph, Op::Sqrt, a);
+}
+Sym sin(Sym a) {
+    return make(*a.graph, Op::Sin, a);
+}
+Sym cos(Sym a) {
+    return make(*a.graph, Op::Cos, a);
+}
+Sym sinh(Sym a) {
+    return make(*a.graph, Op::Sinh, a);
+}
+Sym cosh(Sym a) {
+    return make(*a.graph, Op::Cosh, a);
+}
+Sym sign(Sym a) {
+    return make(*a.graph, Op::Sign, a);
+}
+Sym sigmoid(Sym a) {
+    return make(*a.graph, Op::Sigmoid, a);
+}
+Sym pow(Sym a, Sym b) {
+    return make(*a.graph, Op::Pow, a, b);
+}
 template <class T, class F> Sym select(Sym c, T t, F f) {
     Graph& g = *c.graph;
     return make(g, Op::Select, c, lift(g, t), lift(g, f));
@@ -63,9 +97,12 @@ NodeId build_partial(Graph& g, NodeId node, int which) {
 #define GRADC_OP(NAME, SOURCE, ARITY, KIND, VALUE, CPP, D_A, D_B, D_C)                             \
     case Op::NAME:                                                                                 \
         switch (which) {                                                                           \
-        case 0: return lift(g, D_A).id;                                                            \
-        case 1: return lift(g, D_B).id;                                                            \
-        default: return lift(g, D_C).id;                                                           \
+        case 0:                                                                                    \
+            return lift(g, D_A).id;                                                                \
+        case 1:                                                                                    \
+            return lift(g, D_B).id;                                                                \
+        default:                                                                                   \
+            return lift(g, D_C).id;                                                                \
         }
 #include "compiler/ops.def"
 #undef GRADC_OP
@@ -75,7 +112,8 @@ NodeId build_partial(Graph& g, NodeId node, int which) {
 
 int first_position(const Node& node, int which) {
     for (int k = 0; k < which; ++k)
-        if (node.args[static_cast<std::size_t>(k)] == node.args[static_cast<std::size_t>(which)]) return k;
+        if (node.args[static_cast<std::size_t>(k)] == node.args[static_cast<std::size_t>(which)])
+            return k;
     return which;
 }
 
@@ -119,9 +157,11 @@ namespace gradc {
 namespace {
 
 // C++ text of node `id` of a one-op graph: inputs print as `args`, the op's own node as `result`,
-// integral constants as integers and others as `scalar_type(value)`, compound operands in parentheses.
-std::string print_expression(const Graph& g, NodeId id, NodeId result, const std::vector<std::string>& args,
-                             const std::string& result_text, const std::string& scalar_type) {
+// integral constants as integers and others as `scalar_type(value)`, compound operands in
+// parentheses.
+std::string print_expression(const Graph& g, NodeId id, NodeId result,
+                             const std::vector<std::string>& args, const std::string& result_text,
+                             const std::string& scalar_type) {
     const Node& n = g[id];
     if (id == result) return result_text;
     if (n.op == Op::Input) return args.at(n.args[0]);
@@ -152,7 +192,8 @@ std::string cpp_partial(Op op, std::size_t which, const std::vector<std::string>
                         const std::string& result, const std::string& scalar_type) {
     Graph g;
     NodeId operands[3] = {no_node, no_node, no_node};
-    for (int k = 0; k < info(op).arity; ++k) operands[k] = g.input(static_cast<std::uint32_t>(k));
+    for (int k = 0; k < info(op).arity; ++k)
+        operands[k] = g.input(static_cast<std::uint32_t>(k));
     const NodeId y = g.apply(op, operands[0], operands[1], operands[2]);
     const NodeId partial = build_partial(g, y, static_cast<int>(which));
     if (partial == no_node || g.is_constant(partial, 0.0)) return "";

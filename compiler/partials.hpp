@@ -17,8 +17,8 @@ int first_position(const Node& node, int which);
 NodeId total_partial(Graph& graph, NodeId node, int which);
 
 // `factor * partial` with strong zeros: no_node (zero) when either side is no_node, so a zero
-// partial kills a contribution even where the other factor is Inf or NaN. A factor or partial that is
-// a select with a zero arm stays a select (`c ? x * p : 0`), so a branch that was not taken
+// partial kills a contribution even where the other factor is Inf or NaN. A factor or partial that
+// is a select with a zero arm stays a select (`c ? x * p : 0`), so a branch that was not taken
 // contributes an exact zero even where its partials are not finite.
 NodeId scale(Graph& graph, NodeId factor, NodeId partial);
 

@@ -13,8 +13,10 @@ std::vector<Function> compile_functions(const SourceFile& source, const LowerOpt
     if (only.empty()) return all;
     std::vector<Function> chosen;
     for (const std::string& name : only) {
-        auto f = std::find_if(all.begin(), all.end(), [&](const Function& fn) { return fn.name == name; });
-        if (f == all.end()) throw UsageError("--fn: " + source.path() + " defines no function '" + name + "'");
+        auto f = std::find_if(all.begin(), all.end(),
+                              [&](const Function& fn) { return fn.name == name; });
+        if (f == all.end())
+            throw UsageError("--fn: " + source.path() + " defines no function '" + name + "'");
         chosen.push_back(std::move(*f));
     }
     return chosen;

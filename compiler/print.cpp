@@ -12,7 +12,8 @@ namespace gradc {
 std::string print_kernel(const SourceFile& source, const Kernel& k) {
     const Graph& g = k.graph;
     std::vector<NodeId> roots;
-    for (const Kernel::Store& s : k.stores) roots.push_back(s.value);
+    for (const Kernel::Store& s : k.stores)
+        roots.push_back(s.value);
     if (k.returns_value) roots.push_back(k.returned);
     const std::vector<bool> live = live_nodes(g, roots);
     std::vector<std::string> name(g.size());
@@ -36,12 +37,14 @@ std::string print_kernel(const SourceFile& source, const Kernel& k) {
         const std::string* label = g.label(i);
         name[i] = label ? fmt::format("%{}", *label) : fmt::format("%{}", temporaries++);
         std::string op = info(n.op).name;
-        for (char& c : op) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : op)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string operands;
         for (int a = 0; a < info(n.op).arity; ++a)
             operands += (a ? ", " : " ") + name[n.args[static_cast<std::size_t>(a)]];
         const LineColumn at = source.locate(n.origin);
-        out += fmt::format("  {:<12} = {}{:<28} # {}:{}\n", name[i], op, operands, at.line, at.column);
+        out +=
+            fmt::format("  {:<12} = {}{:<28} # {}:{}\n", name[i], op, operands, at.line, at.column);
     }
     for (const Kernel::Store& s : k.stores)
         out += fmt::format("  {} {} {}\n", element(s.target), s.add ? "+=" : "=",

@@ -43,7 +43,8 @@ std::vector<NodeId> reverse_ad(Graph& g, const std::vector<NodeId>& outputs,
         for (int k = 0; k < info(node.op).arity; ++k) {
             const NodeId operand = node.args[static_cast<std::size_t>(k)];
             if (!active[operand] || first_position(node, k) != k) continue;
-            adjoint[operand] = accumulate(g, adjoint[operand], scale(g, adjoint[n], total_partial(g, n, k)));
+            adjoint[operand] =
+                accumulate(g, adjoint[operand], scale(g, adjoint[n], total_partial(g, n, k)));
         }
     }
     return slot_adjoints;

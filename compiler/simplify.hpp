@@ -10,7 +10,8 @@
 
 namespace gradc {
 
-// The id of an existing or newly built node equal to `op(a, b, c)`, or no_node when no rule applies.
+// The id of an existing or newly built node equal to `op(a, b, c)`, or no_node when no rule
+// applies.
 NodeId simplify(Graph& graph, Op op, NodeId a, NodeId b, NodeId c);
 
 } // namespace gradc

@@ -1,7 +1,7 @@
 #pragma once
 // The abstract syntax tree of `.expr` files, exactly as the parser builds it: no names resolved,
-// no sizes checked. Every node remembers the byte offset where it starts in the source text, so that
-// lowering can point its diagnostics at the right column.
+// no sizes checked. Every node remembers the byte offset where it starts in the source text, so
+// that lowering can point its diagnostics at the right column.
 
 #include <boost/spirit/home/x3/support/ast/variant.hpp>
 
@@ -32,10 +32,10 @@ struct Indexed;
 struct Conditional;
 struct ListLiteral;
 
-struct Expr : x3::variant<Number, Identifier, x3::forward_ast<Unary>, x3::forward_ast<Binary>,
-                          x3::forward_ast<Call>, x3::forward_ast<Reduction>,
-                          x3::forward_ast<Indexed>, x3::forward_ast<Conditional>,
-                          x3::forward_ast<ListLiteral>> {
+struct Expr
+    : x3::variant<Number, Identifier, x3::forward_ast<Unary>, x3::forward_ast<Binary>,
+                  x3::forward_ast<Call>, x3::forward_ast<Reduction>, x3::forward_ast<Indexed>,
+                  x3::forward_ast<Conditional>, x3::forward_ast<ListLiteral>> {
     using base_type::base_type;
     using base_type::operator=;
 };
@@ -51,8 +51,9 @@ struct Operation : Located {
 };
 
 // One precedence level: `first op1 e1 op2 e2 ...`, folded left to right by lowering. For `^`
-// (right-associative) the parser nests: `a ^ (b ^ c)` arrives as first = a, rest = {^ Binary(b ^ c)}.
-// Comparisons arrive as a chain too, so that lowering can reject `0 < x < 1` with a clear message.
+// (right-associative) the parser nests: `a ^ (b ^ c)` arrives as first = a, rest = {^ Binary(b ^
+// c)}. Comparisons arrive as a chain too, so that lowering can reject `0 < x < 1` with a clear
+// message.
 struct Binary : Located {
     Expr first;
     std::vector<Operation> rest;

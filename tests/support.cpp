@@ -35,20 +35,28 @@ std::string work_dir(const std::string& name) {
 CommandResult run(const std::string& command) {
     static int counter = 0;
     std::filesystem::create_directories(GRADC_TEST_WORK_DIR);
-    const std::string base = std::string(GRADC_TEST_WORK_DIR) + "/run_" + std::to_string(::getpid()) +
-                             "_" + std::to_string(counter++);
+    const std::string base = std::string(GRADC_TEST_WORK_DIR) + "/run_" +
+                             std::to_string(::getpid()) + "_" + std::to_string(counter++);
     const std::string out_path = base + ".out", err_path = base + ".err";
     const int raw = std::system((command + " >" + out_path + " 2>" + err_path).c_str());
-    CommandResult result{WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw), read_file(out_path),
-                         read_file(err_path)};
+    CommandResult result{WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw),
+                         read_file(out_path), read_file(err_path)};
     std::remove(out_path.c_str());
     std::remove(err_path.c_str());
     return result;
 }
 
-std::string source_dir() { return GRADC_SOURCE_DIR; }
-std::string gradc_binary() { return GRADC_BINARY; }
-std::string gxx() { return GRADC_TEST_GXX; }
-std::string clangxx() { return GRADC_TEST_CLANG; }
+std::string source_dir() {
+    return GRADC_SOURCE_DIR;
+}
+std::string gradc_binary() {
+    return GRADC_BINARY;
+}
+std::string gxx() {
+    return GRADC_TEST_GXX;
+}
+std::string clangxx() {
+    return GRADC_TEST_CLANG;
+}
 
 } // namespace gradc::test

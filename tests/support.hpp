@@ -21,9 +21,9 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
 // Paths set by tests/CMakeLists.txt.
-std::string source_dir();    // the repository root
-std::string gradc_binary();  // the built gradc
-std::string gxx();           // the C++ compiler that built gradc
-std::string clangxx();       // clang++, or "" when not installed
+std::string source_dir();   // the repository root
+std::string gradc_binary(); // the built gradc
+std::string gxx();          // the C++ compiler that built gradc
+std::string clangxx();      // clang++, or "" when not installed
 
 } // namespace gradc::test

@@ -35,13 +35,15 @@ namespace {
 CommandResult compile_text(const std::string& name, const std::string& text) {
     const std::string dir = work_dir("pathological_" + name);
     write_file(dir + "/" + name + ".expr", text);
-    return run("cd " + dir + " && timeout 60 " + gradc_binary() + " compile " + name + ".expr -o out.hpp");
+    return run("cd " + dir + " && timeout 60 " + gradc_binary() + " compile " + name +
+               ".expr -o out.hpp");
 }
 
 std::string repeat(const std::string& piece, std::size_t times) {
     std::string s;
     s.reserve(piece.size() * times);
-    for (std::size_t i = 0; i < times; ++i) s += piece;
+    for (std::size_t i = 0; i < times; ++i)
+        s += piece;
     return s;
 }
 
@@ -49,7 +51,8 @@ std::string repeat(const std::string& piece, std::size_t times) {
 
 TEST_CASE("pathological inputs give an error or a result, never a crash or a hang") {
     SUBCASE("100k nested parentheses") {
-        CommandResult r = compile_text("parens", "fn f(x) = " + repeat("(", 100000) + "x" + repeat(")", 100000) + "\n");
+        CommandResult r = compile_text("parens", "fn f(x) = " + repeat("(", 100000) + "x" +
+                                                     repeat(")", 100000) + "\n");
         CHECK(r.status == 1);
         CHECK(r.err.find("nested too deeply") != std::string::npos);
     }
@@ -63,19 +66,22 @@ TEST_CASE("pathological inputs give an error or a result, never a crash or a han
     }
     SUBCASE("a 50 MB file: a sum of 200 000 terms, then comments") {
         std::string text = "fn f(x) = x";
-        for (int i = 0; i < 200'000; ++i) text += " + " + std::to_string(1000000 + i) + "*x";
+        for (int i = 0; i < 200'000; ++i)
+            text += " + " + std::to_string(1000000 + i) + "*x";
         text += "\n" + repeat("# a comment line that pads the file to fifty megabytes\n", 900'000);
         CHECK(text.size() > 50'000'000);
         const std::string dir = work_dir("pathological_large");
         write_file(dir + "/large.expr", text);
-        CommandResult r = run("cd " + dir + " && timeout 600 " + gradc_binary() + // a hang, not a speed test
-                              " compile large.expr --mode primal -o out.hpp");
+        CommandResult r =
+            run("cd " + dir + " && timeout 600 " + gradc_binary() + // a hang, not a speed test
+                " compile large.expr --mode primal -o out.hpp");
         CHECK(r.status == 0);
     }
     SUBCASE("binary garbage") {
         std::string text;
         unsigned state = 12345;
-        for (int i = 0; i < 100000; ++i) text += static_cast<char>((state = state * 1103515245u + 12345u) >> 16);
+        for (int i = 0; i < 100000; ++i)
+            text += static_cast<char>((state = state * 1103515245u + 12345u) >> 16);
         CommandResult r = compile_text("garbage", text);
         CHECK(r.status == 1);
     }
@@ -97,7 +103,8 @@ TEST_CASE("pathological inputs give an error or a result, never a crash or a han
         CHECK(r.status == 0);
     }
     SUBCASE("loops that build no node still stop at the node limit") {
-        CommandResult r = compile_text("spin", "fn f(x) = x + sum(i in 0..100000, j in 0..100000: 0)\n");
+        CommandResult r =
+            compile_text("spin", "fn f(x) = x + sum(i in 0..100000, j in 0..100000: 0)\n");
         CHECK(r.status == 1);
         CHECK(r.err.find("node limit") != std::string::npos);
     }
