@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -70,6 +71,7 @@ class Emitter {
     std::string forward_function(const std::string& name, const std::set<int>& wanted,
                                  bool training);
     std::string backward_function();
+    std::string sample_function();
     std::string init_function();
     std::string training_functions();
     std::string state();
@@ -82,7 +84,8 @@ class Emitter {
     const EmitOptions& options_;
     int tile_;
     int label_ = -1;
-    int scores_ = -1; // what count_correct takes the argmax of
+    int scores_ = -1;    // what count_correct takes the argmax of
+    bool local_ = false; // tensors are the fused sample step's locals (v_name), not State members
 };
 
 std::string Emitter::where(std::size_t offset) const {
@@ -102,16 +105,16 @@ std::string Emitter::element(int id, const std::string& sample, const std::strin
     if (at.empty()) at = "0";
     if (t.role == Role::Param) return fmt::format("s.theta[{} + {}]", t.param_offset, at);
     if (t.role == Role::Adjoint && t.param_offset >= 0)
-        return fmt::format("s.grad[{} + {}]", t.param_offset, at);
-    return fmt::format("s.{}[{}]", t.name, at);
+        return fmt::format("{}[{} + {}]", local_ ? "grad" : "s.grad", t.param_offset, at);
+    return fmt::format("{}{}[{}]", local_ ? "v_" : "s.", t.name, at);
 }
 
 std::string Emitter::pointer(int id, const std::string& sample) const {
     const Tensor& t = tensor(id);
     std::string base = t.role == Role::Param ? fmt::format("s.theta + {}", t.param_offset)
                        : t.role == Role::Adjoint && t.param_offset >= 0
-                           ? fmt::format("s.grad + {}", t.param_offset)
-                           : "s." + t.name;
+                           ? fmt::format("{} + {}", local_ ? "grad" : "s.grad", t.param_offset)
+                           : (local_ ? "v_" : "s.") + t.name;
     if (t.batched && !sample.empty()) base += fmt::format(" + {} * {}", sample, t.size());
     return base;
 }
@@ -284,12 +287,13 @@ void Emitter::step(std::string& out, const Step& s, const std::string& indent) {
     case StepKind::Dropout: {
         const Tensor& x = tensor(s.args[0]);
         std::string keep = number(1.0 / (1.0 - static_cast<double>(s.rate)));
+        const std::string mask = pointer(s.args[1], ""), in = pointer(s.args[0], "");
         out += fmt::format("{}for (int k = 0; k < n * {}; ++k) {{\n", indent, x.size());
-        out += fmt::format("{}    s.{}[k] = !training ? Scalar(1) : s.random.uniform() < {} ? "
+        out += fmt::format("{}    ({})[k] = !training ? Scalar(1) : s.random.uniform() < {} ? "
                            "Scalar(0) : {};\n",
-                           indent, tensor(s.args[1]).name, static_cast<double>(s.rate), keep);
-        out += fmt::format("{}    s.{}[k] = s.{}[k] * s.{}[k];\n", indent, result.name, x.name,
-                           tensor(s.args[1]).name);
+                           indent, mask, static_cast<double>(s.rate), keep);
+        out += fmt::format("{}    ({})[k] = ({})[k] * ({})[k];\n", indent, pointer(s.out, ""), in,
+                           mask);
         out += indent + "}\n";
         break;
     }
@@ -329,6 +333,96 @@ std::string Emitter::backward_function() {
         step(out, s, "        ");
     }
     return out + "    }\n";
+}
+
+// Networks that run one sample per tile train through one function per sample: the forward pass,
+// the loss, the accuracy count and the backward pass with every intermediate tensor a local array.
+// Fixed-size locals that never escape become registers, so no intermediate is stored to memory,
+// and the consecutive elementwise steps (bias, activation, their adjoints) fuse into straight-line
+// code. The arithmetic, and its order, is that of forward_train and backward.
+std::string Emitter::sample_function() {
+    local_ = true;
+    std::string body, last;
+    for (const Step& s : graph_.forward) {
+        if (!needed({net_.loss, scores_}).count(s.out)) continue;
+        if (where(s.offset) != last) body += "        // " + where(s.offset) + "\n";
+        last = where(s.offset);
+        step(body, s, "        ");
+    }
+    const Tensor& output = tensor(net_.output);
+    if (label_ >= 0 && output.size() == tensor(label_).classes) {
+        body += fmt::format("        {{\n            int best = 0;\n"
+                            "            for (int i = 1; i < {}; ++i)\n"
+                            "                if ({} > {}) best = i;\n"
+                            "            correct_ += best == static_cast<int>({});\n        }}\n",
+                            output.size(), element(scores_, "", "i"), element(scores_, "", "best"),
+                            element(label_, "", "0"));
+    }
+    body += fmt::format("        {}[0] = seed;\n", pointer(loss_bar_, ""));
+    last.clear();
+    for (const Step& s : graph_.backward) {
+        if (where(s.offset) != last) body += "        // " + where(s.offset) + "\n";
+        last = where(s.offset);
+        step(body, s, "        ");
+    }
+    body += fmt::format("        return {};\n    }}\n", element(net_.loss, "", "0"));
+
+    std::string out =
+        "    // One sample (tile 1): forward pass, loss, accuracy count and backward pass, with\n"
+        "    // every intermediate a local; adds the gradient of `seed` times the sample's\n"
+        "    // loss to grad and returns the loss.\n"
+        "    Scalar train_sample(const Scalar* x, const Scalar* targets, Scalar seed,\n"
+        "                        Scalar* __restrict grad) {\n"
+        "        State& s = *state_;\n        constexpr int n = 1;\n";
+    if (body.find("training") != std::string::npos)
+        out += "        constexpr bool training = true;\n";
+    auto used = [&](const std::string& name) { // v_name occurs in the body as a whole word
+        const std::string word = "v_" + name;
+        for (std::size_t at = body.find(word); at != std::string::npos;
+             at = body.find(word, at + 1)) {
+            const char next = at + word.size() < body.size() ? body[at + word.size()] : ' ';
+            const char before = at > 0 ? body[at - 1] : ' ';
+            if (!std::isalnum(static_cast<unsigned char>(next)) && next != '_' &&
+                !std::isalnum(static_cast<unsigned char>(before)) && before != '_')
+                return true;
+        }
+        return false;
+    };
+    for (const Tensor& t : graph_.tensors)
+        if (stored(t) && (t.role == Role::Input || t.role == Role::Target || used(t.name)))
+            out += fmt::format("        Scalar v_{0}[{1}] = {{}};\n        (void)v_{0};\n", t.name,
+                               t.classes ? 1 : t.size()); // some adjoints are never read
+    int offset = 0;
+    for (int id : net_.inputs) {
+        out += fmt::format("        std::copy_n(x + {}, {}, v_{});\n", offset, tensor(id).size(),
+                           tensor(id).name);
+        offset += tensor(id).size();
+    }
+    offset = 0;
+    for (int id : net_.targets) {
+        const int size = tensor(id).classes ? 1 : tensor(id).size();
+        out += fmt::format("        std::copy_n(targets + {}, {}, v_{});\n", offset, size,
+                           tensor(id).name);
+        offset += size;
+    }
+    local_ = false;
+    out += body;
+    out += R"(
+    // The mean loss over `count` samples (plus regularisation) and its gradient, into grad.
+    Scalar batch_gradient(const Scalar* x, const Scalar* targets, int count,
+                          Scalar* __restrict grad) {
+        std::fill_n(grad, num_params, Scalar(0));
+        double total = 0;
+        correct_ = 0;
+        const Scalar seed = Scalar(1) / Scalar(count);
+        for (int start = 0; start < count; ++start)
+            total += train_sample(x + static_cast<std::size_t>(start) * input_size,
+                                  targets + static_cast<std::size_t>(start) * target_size, seed,
+                                  grad);
+        return Scalar(total / count) + regularize(grad);
+    }
+)";
+    return out;
 }
 
 std::string Emitter::init_function() {
@@ -402,10 +496,10 @@ std::string Emitter::training_functions() {
     out += "        }\n    }\n\n";
 
     // Regularisation.
-    out += "    // The regularisation term of the loss; adds its gradient.\n"
-           "    Scalar regularize() {\n";
+    out += "    // The regularisation term of the loss; adds its gradient to grad.\n"
+           "    Scalar regularize(Scalar* grad) {\n";
     if (net_.l2 == 0) {
-        out += "        return Scalar(0);\n    }\n\n";
+        out += "        (void)grad;\n        return Scalar(0);\n    }\n\n";
     } else {
         out += "        State& s = *state_;\n        Scalar sum = 0;\n";
         for (int id : net_.params) {
@@ -413,7 +507,7 @@ std::string Emitter::training_functions() {
             if (!net_.l2_biases && t.dims.size() <= 1) continue;
             out += fmt::format("        for (int i = {0}; i < {1}; ++i) {{\n"
                                "            sum += s.theta[i] * s.theta[i];\n"
-                               "            s.grad[i] += {2} * s.theta[i];\n        }}\n",
+                               "            grad[i] += {2} * s.theta[i];\n        }}\n",
                                t.param_offset, t.param_offset + t.size(), number(2 * net_.l2));
         }
         out += fmt::format("        return {} * sum;\n    }}\n\n", number(net_.l2));
@@ -438,13 +532,14 @@ std::string Emitter::training_functions() {
 
     // The optimizer step.
     const Optimizer& o = net_.optimizer;
-    out += "    void update() {\n        State& s = *state_;\n        ++s.steps;\n";
+    out +=
+        "    void update(const Scalar* grad) {\n        State& s = *state_;\n        ++s.steps;\n";
     if (o.kind == "adam") {
         out += fmt::format(
             "        const Scalar c1 = Scalar(1) / (Scalar(1) - std::pow({0}, Scalar(s.steps)));\n"
             "        const Scalar c2 = Scalar(1) / (Scalar(1) - std::pow({1}, Scalar(s.steps)));\n"
             "        for (int i = 0; i < num_params; ++i) {{\n"
-            "            const Scalar g = s.grad[i];\n"
+            "            const Scalar g = grad[i];\n"
             "            s.moment1[i] = {0} * s.moment1[i] + (1 - {0}) * g;\n"
             "            s.moment2[i] = {1} * s.moment2[i] + (1 - {1}) * g * g;\n"
             "            s.theta[i] -= {2} * (s.moment1[i] * c1) / (std::sqrt(s.moment2[i] * c2) + "
@@ -453,12 +548,12 @@ std::string Emitter::training_functions() {
             number(o.beta1), number(o.beta2), number(o.lr), number(o.eps));
     } else if (o.momentum != 0) {
         out += fmt::format("        for (int i = 0; i < num_params; ++i) {{\n"
-                           "            s.moment1[i] = {} * s.moment1[i] + s.grad[i];\n"
+                           "            s.moment1[i] = {} * s.moment1[i] + grad[i];\n"
                            "            s.theta[i] -= {} * s.moment1[i];\n        }}\n",
                            number(o.momentum), number(o.lr));
     } else {
         out += fmt::format(
-            "        for (int i = 0; i < num_params; ++i) s.theta[i] -= {} * s.grad[i];\n",
+            "        for (int i = 0; i < num_params; ++i) s.theta[i] -= {} * grad[i];\n",
             number(o.lr));
     }
     out += "    }\n";
@@ -495,6 +590,7 @@ std::string Emitter::header() {
     std::string predict = forward_function("forward_predict", needed({net_.output}), false);
     std::string train = forward_function("forward_train", needed(roots), true);
     std::string backward = backward_function();
+    if (tile_ == 1) backward += "\n" + sample_function();
     std::string ns = options_.name_space.empty() ? net_.name : options_.name_space;
 
     std::string out = fmt::format(
@@ -559,7 +655,12 @@ std::string Emitter::header() {
     // grad[num_params] may be null.
     Scalar gradient(const Scalar* x, const Scalar* targets, int count, Scalar* grad = nullptr) {
         State& s = *state_;
-        std::fill_n(s.grad, num_params, Scalar(0));
+)";
+    if (tile_ == 1) {
+        out += R"(        const Scalar loss = batch_gradient(x, targets, count, s.grad);
+)";
+    } else {
+        out += R"(        std::fill_n(s.grad, num_params, Scalar(0));
         double total = 0;
         correct_ = 0;
         for (int start = 0; start < count; start += tile) {
@@ -568,13 +669,15 @@ std::string Emitter::header() {
                  targets + static_cast<std::size_t>(start) * target_size, n);
             forward_train(n, true);
 )";
-    out += fmt::format("            for (int b = 0; b < n; ++b) total += s.{}[b];\n",
-                       tensor(net_.loss).name);
-    out += R"(            correct_ += count_correct(n);
+        out += fmt::format("            for (int b = 0; b < n; ++b) total += s.{}[b];\n",
+                           tensor(net_.loss).name);
+        out += R"(            correct_ += count_correct(n);
             backward(n, Scalar(1) / Scalar(count));
         }
-        const Scalar loss = Scalar(total / count) + regularize();
-        if (grad) std::copy_n(s.grad, num_params, grad);
+        const Scalar loss = Scalar(total / count) + regularize(s.grad);
+)";
+    }
+    out += R"(        if (grad) std::copy_n(s.grad, num_params, grad);
         return loss;
     }
 
@@ -600,11 +703,22 @@ std::string Emitter::header() {
     // One optimizer step on a batch: forward, backward, update. Returns the batch's mean loss,
     // computed before the update.
     Scalar train_batch(const Scalar* x, const Scalar* targets, int count) {
-        const Scalar loss = gradient(x, targets, count);
-        update();
+)";
+    if (tile_ == 1) // the gradient stays in registers up to the update; s.grad gets a copy
+        out += R"(        alignas(64) Scalar g[num_params];
+        const Scalar loss = batch_gradient(x, targets, count, g);
+        update(g);
+        std::copy_n(g, num_params, state_->grad);
         return loss;
     }
-
+)";
+    else
+        out += R"(        const Scalar loss = gradient(x, targets, count);
+        update(state_->grad);
+        return loss;
+    }
+)";
+    out += R"(
     // Correct classifications in the last gradient/train_batch call (0 if not a classifier).
     int correct() const { return correct_; }
 
