@@ -50,8 +50,8 @@ class Names {
     std::size_t next_ = 0;
 };
 
-// Emits one kernel. Every live node is one `const` statement. Past `statements_per_part`
-// statements the body is split into parts, `[[gnu::noinline]]` functions run in order; a value
+// Emits one kernel. Every live node is one `const` statement. Past five times
+// `statements_per_part` statements the body is split into parts, `[[gnu::noinline]]` functions run in order; a value
 // used by a later part goes through the array `s`, whose slots are reused once no later part
 // reads them.
 class KernelEmitter {
@@ -85,7 +85,7 @@ class KernelEmitter {
         write("\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary, source_.locate(fn.offset).line,
               fn.signature);
         const std::size_t parts = (statements_.size() + part_size_ - 1) / part_size_;
-        if (parts <= 1) {
+        if (parts <= 5) {
             write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name),
                   parameters(param_used));
             body(0, statements_.size(), true);

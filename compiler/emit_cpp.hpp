@@ -17,9 +17,11 @@ struct EmitOptions {
     std::string name_space;             // the file stem made an identifier when empty
     std::string scalar_type = "double"; // or "float"
     std::string command_line;           // the options, for the header comment
-    // A kernel longer than this many statements is split into parts of about this size, each its
-    // own function, which keeps C++ compile times linear in the size of the code.
-    std::size_t statements_per_part = 1500;
+    // A kernel longer than five parts is split into parts of this many statements, each its own
+    // function: C++ compilers optimise long straight-line code in superlinear time, and small
+    // parts compile fastest (a 3000-dim Rosenbrock gradient: g++ -O2 8 s with parts of 400, 13 s
+    // with 1500, 100 s+ unsplit) at no cost in speed; shorter kernels run faster whole.
+    std::size_t statements_per_part = 400;
 };
 
 // Streams one header: the opening on construction, each kernel as it comes, the closing on

@@ -34,6 +34,7 @@ struct CompileArgs {
                       wrt; // type: double (.expr) or float (.net)
     std::vector<std::string> functions;
     bool hessian = false, with_main = false;
+    std::size_t part_size = EmitOptions{}.statements_per_part;
 };
 
 struct EvalArgs {
@@ -121,7 +122,7 @@ int compile_command(CompileArgs args) {
     for (const std::string& f : args.functions)
         command_line += " --fn " + f;
     write_output(args.output, [&](std::ostream& out) {
-        HeaderWriter header(out, source, {args.name_space, args.type, command_line});
+        HeaderWriter header(out, source, {args.name_space, args.type, command_line, args.part_size});
         for (const Function& fn : functions)
             for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
         header.finish();
@@ -455,6 +456,10 @@ int main(int argc, char** argv) {
     c->add_option("--namespace", compile.name_space, "C++ namespace (default: the file stem)");
     c->add_option("--type", compile.type,
                   "scalar type: double or float (default: double for .expr, float for .net)");
+    c->add_option("--part-size", compile.part_size,
+                  "statements per part when a long function is split into parts (C++ compile time)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     c->add_flag("--main", compile.with_main,
                 ".net: add a main() that trains from the data statements");
 
