@@ -371,8 +371,10 @@ std::string Emitter::sample_function() {
         "    // One sample (tile 1): forward pass, loss, accuracy count and backward pass, with\n"
         "    // every intermediate a local; adds the gradient of `seed` times the sample's\n"
         "    // loss to grad and returns the loss.\n"
-        "    Scalar train_sample(const Scalar* x, const Scalar* targets, Scalar seed,\n"
-        "                        Scalar* __restrict grad) {\n"
+        "    __attribute__((always_inline)) Scalar train_sample(const Scalar* x, const Scalar* "
+        "targets,\n"
+        "                                                       Scalar seed, Scalar* __restrict "
+        "grad) {\n"
         "        State& s = *state_;\n        constexpr int n = 1;\n";
     if (body.find("training") != std::string::npos)
         out += "        constexpr bool training = true;\n";
@@ -409,8 +411,9 @@ std::string Emitter::sample_function() {
     out += body;
     out += R"(
     // The mean loss over `count` samples (plus regularisation) and its gradient, into grad.
-    Scalar batch_gradient(const Scalar* x, const Scalar* targets, int count,
-                          Scalar* __restrict grad) {
+    // Inlined (like train_sample) so that a small gradient stays in registers.
+    __attribute__((always_inline)) Scalar batch_gradient(const Scalar* x, const Scalar* targets,
+                                                         int count, Scalar* __restrict grad) {
         std::fill_n(grad, num_params, Scalar(0));
         double total = 0;
         correct_ = 0;
