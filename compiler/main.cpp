@@ -122,7 +122,8 @@ int compile_command(CompileArgs args) {
     for (const std::string& f : args.functions)
         command_line += " --fn " + f;
     write_output(args.output, [&](std::ostream& out) {
-        HeaderWriter header(out, source, {args.name_space, args.type, command_line, args.part_size});
+        HeaderWriter header(out, source,
+                            {args.name_space, args.type, command_line, args.part_size});
         for (const Function& fn : functions)
             for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
         header.finish();
@@ -191,20 +192,22 @@ std::string human_list(const std::vector<double>& v) {
     return fmt::format("[{}]", fmt::join(v, ", "));
 }
 
+// The one function a command works on: the one named by --fn, or the file's only function.
+Function one_function(const SourceFile& source, const std::string& name) {
+    std::vector<std::string> only;
+    if (!name.empty()) only.push_back(name);
+    std::vector<Function> functions = compile_functions(source, {node_limit}, only);
+    if (functions.empty())
+        throw InputError(source.path() + ": error: the file defines no function");
+    if (functions.size() > 1)
+        throw UsageError(source.path() + " defines several functions: choose one with --fn");
+    return std::move(functions[0]);
+}
+
 int eval_command(const EvalArgs& args) {
     const SourceFile source = SourceFile::load(args.file);
-    std::vector<Function> functions = compile_functions(source, {node_limit}, {});
-    if (functions.empty()) throw InputError(args.file + ": error: the file defines no function");
-    const Function* fn = &functions.back();
-    if (!args.function.empty()) {
-        fn = nullptr;
-        for (const Function& f : functions)
-            if (f.name == args.function) fn = &f;
-        if (!fn)
-            throw UsageError("--fn: " + args.file + " defines no function '" + args.function + "'");
-    } else if (functions.size() > 1) {
-        throw UsageError(args.file + " defines several functions: choose one with --fn");
-    }
+    const Function function = one_function(source, args.function);
+    const Function* fn = &function;
     if (args.points.empty()) throw UsageError("eval needs a point: --at x=1,v=[1,2]");
     KernelOptions options;
     options.hessian = args.hessian && !fn->vector_valued;
@@ -367,13 +370,8 @@ int dot_command(const InspectArgs& args, const SourceFile& source,
 
 int explain_command(const ExplainArgs& args) {
     const SourceFile source = SourceFile::load(args.file);
-    std::vector<std::string> only;
-    if (!args.function.empty()) only.push_back(args.function);
-    const std::vector<Function> functions = compile_functions(source, {node_limit}, only);
-    if (functions.empty()) throw InputError(args.file + ": error: the file defines no function");
-    if (functions.size() > 1)
-        throw UsageError(args.file + " defines several functions: choose one with --fn");
-    fmt::print("{}", explain(source, functions[0], flat_point(functions[0], args.point)));
+    const Function fn = one_function(source, args.function);
+    fmt::print("{}", explain(source, fn, flat_point(fn, args.point)));
     return 0;
 }
 
