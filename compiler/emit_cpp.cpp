@@ -57,9 +57,10 @@ class Names {
 class KernelEmitter {
   public:
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
-                  fmt::memory_buffer& out)
+                  std::ostream& out)
         : source_(source), k_(kernel), g_(kernel.graph), type_(options.scalar_type),
           part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out) {}
+    ~KernelEmitter() { flush(); }
 
     void emit() {
         std::vector<NodeId> roots;
@@ -114,8 +115,14 @@ class KernelEmitter {
     }
 
   private:
+    // Text goes through a small buffer, so a large kernel is never held in memory whole.
     template <class... Args> void write(fmt::format_string<Args...> format, Args&&... args) {
-        fmt::format_to(std::back_inserter(out_), format, std::forward<Args>(args)...);
+        fmt::format_to(std::back_inserter(buffer_), format, std::forward<Args>(args)...);
+        if (buffer_.size() > (1u << 20)) flush();
+    }
+    void flush() {
+        out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+        buffer_.clear();
     }
 
     std::string return_type() const { return k_.returns_value ? type_ : "void"; }
@@ -269,7 +276,8 @@ class KernelEmitter {
     const Graph& g_;
     const std::string& type_;
     std::size_t part_size_;
-    fmt::memory_buffer& out_;
+    std::ostream& out_;
+    fmt::memory_buffer buffer_;
     Names names_;
     std::vector<std::string> param_names_;
     std::vector<NodeId> statements_; // the live nodes that become statements, in order
@@ -334,11 +342,7 @@ HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const Em
          << scalar_math_source;
 }
 
-void HeaderWriter::add(const Kernel& kernel) {
-    fmt::memory_buffer text;
-    KernelEmitter(source_, kernel, options_, text).emit();
-    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
-}
+void HeaderWriter::add(const Kernel& kernel) { KernelEmitter(source_, kernel, options_, out_).emit(); }
 
 void HeaderWriter::finish() {
     out_ << "\n} // namespace " << name_space_ << "\n";
