@@ -1,8 +1,9 @@
 #pragma once
 // Plain hand-written training loops for the benchmark networks, the way one writes them without a
 // framework: per-sample forward and backward passes with fixed-size arrays, gradients summed over
-// the batch, then the optimizer step. Float, same initial-weights-agnostic arithmetic as gradc's
-// models (same layers, losses and optimizers), so samples/s compare like for like.
+// the batch, then the optimizer step. Float, same layers, losses and optimizers as gradc's models;
+// net_bench.cpp starts them from the generated model's initial parameters and learning rate, so
+// that both evaluate tanh/exp on the same range of arguments and samples/s compare like for like.
 
 #include <algorithm>
 #include <cmath>
@@ -51,6 +52,7 @@ template <int In, int Hidden, int Out, bool Relu> struct Mlp {
     static constexpr int size = In * Hidden + Hidden + Hidden * Out + Out;
     float theta[size], grad[size], m[size] = {}, v[size] = {};
     long step = 0;
+    float lr = 1e-3f;              // Adam's learning rate
     float* W1 = theta;             // [In][Hidden]
     float* b1 = W1 + In * Hidden;  // [Hidden]
     float* W2 = b1 + Hidden;       // [Hidden][Out]
@@ -62,6 +64,23 @@ template <int In, int Hidden, int Out, bool Relu> struct Mlp {
             state = state * 1664525u + 1013904223u;
             t = (static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 0.2f;
         }
+    }
+
+    // Starts from gradc's parameters (dense layers: W [out, in] row-major, then b).
+    void copy_from(const float* gradc_theta, float learning_rate) {
+        lr = learning_rate;
+        const float* gW1 = gradc_theta;
+        const float* gb1 = gW1 + Hidden * In;
+        const float* gW2 = gb1 + Hidden;
+        const float* gb2 = gW2 + Out * Hidden;
+        for (int k = 0; k < In; ++k)
+            for (int j = 0; j < Hidden; ++j)
+                W1[k * Hidden + j] = gW1[j * In + k];
+        std::copy_n(gb1, Hidden, b1);
+        for (int j = 0; j < Hidden; ++j)
+            for (int o = 0; o < Out; ++o)
+                W2[j * Out + o] = gW2[o * Hidden + j];
+        std::copy_n(gb2, Out, b2);
     }
 
     float train_batch(const float* x, const float* labels, int count) {
@@ -109,7 +128,7 @@ template <int In, int Hidden, int Out, bool Relu> struct Mlp {
                     gW1[k * Hidden + j] += x[k] * dh[j];
         }
         ++step;
-        const float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+        const float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
         const float c1 = 1 / (1 - std::pow(beta1, float(step)));
         const float c2 = 1 / (1 - std::pow(beta2, float(step)));
         for (int i = 0; i < size; ++i) {

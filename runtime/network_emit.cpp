@@ -415,8 +415,10 @@ std::string Emitter::sample_function() {
     __attribute__((always_inline)) Scalar batch_gradient(const Scalar* x, const Scalar* targets,
                                                          int count, Scalar* __restrict grad) {
         std::fill_n(grad, num_params, Scalar(0));
-        double total = 0;
         correct_ = 0;
+        if (count == 1) // what the loop below computes for one sample, without the double sum
+            return train_sample(x, targets, Scalar(1), grad) + regularize(grad);
+        double total = 0;
         const Scalar seed = Scalar(1) / Scalar(count);
         for (int start = 0; start < count; ++start)
             total += train_sample(x + static_cast<std::size_t>(start) * input_size,
