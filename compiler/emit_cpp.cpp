@@ -51,9 +51,9 @@ class Names {
 };
 
 // Emits one kernel. Every live node is one `const` statement. Past five times
-// `statements_per_part` statements the body is split into parts, `[[gnu::noinline]]` functions run in order; a value
-// used by a later part goes through the array `s`, whose slots are reused once no later part
-// reads them.
+// `statements_per_part` statements the body is split into parts, `[[gnu::noinline]]` functions run
+// in order; a value used by a later part goes through the array `s`, whose slots are reused once no
+// later part reads them.
 class KernelEmitter {
   public:
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
@@ -63,11 +63,7 @@ class KernelEmitter {
     ~KernelEmitter() { flush(); }
 
     void emit() {
-        std::vector<NodeId> roots;
-        for (const Kernel::Store& s : k_.stores)
-            roots.push_back(s.value);
-        if (k_.returns_value) roots.push_back(k_.returned);
-        const std::vector<bool> live = live_nodes(g_, roots);
+        const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
         text_.assign(g_.size(), std::string());
         part_of_.assign(g_.size(), -1);
         std::vector<bool> param_used(k_.params.size(), false);
@@ -342,7 +338,9 @@ HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const Em
          << scalar_math_source;
 }
 
-void HeaderWriter::add(const Kernel& kernel) { KernelEmitter(source_, kernel, options_, out_).emit(); }
+void HeaderWriter::add(const Kernel& kernel) {
+    KernelEmitter(source_, kernel, options_, out_).emit();
+}
 
 void HeaderWriter::finish() {
     out_ << "\n} // namespace " << name_space_ << "\n";

@@ -277,6 +277,14 @@ class KernelSet {
 
 } // namespace
 
+std::vector<NodeId> kernel_roots(const Kernel& kernel) {
+    std::vector<NodeId> roots;
+    for (const Kernel::Store& s : kernel.stores)
+        roots.push_back(s.value);
+    if (kernel.returns_value) roots.push_back(kernel.returned);
+    return roots;
+}
+
 std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options) {
     std::vector<Kernel> kernels;
     for_each_kernel(function, options, [&](Kernel&& k) { kernels.push_back(std::move(k)); });

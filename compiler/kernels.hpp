@@ -53,6 +53,9 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The nodes a kernel's stores and return read: what it computes.
+std::vector<NodeId> kernel_roots(const Kernel& kernel);
+
 std::vector<Kernel> build_kernels(const Function& function, const KernelOptions& options);
 
 // The same kernels handed to `sink` one at a time, so only one is held in memory.

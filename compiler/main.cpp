@@ -181,10 +181,15 @@ const Kernel& find_kernel(const std::vector<Kernel>& kernels, const std::string&
     throw std::logic_error("no kernel " + name);
 }
 
+// JSON has no Inf or NaN: they print as null.
+std::string json_number(double x) {
+    return std::isfinite(x) ? fmt::format("{}", x) : "null";
+}
+
 std::string json_list(const std::vector<double>& v) {
     std::vector<std::string> items;
     for (double x : v)
-        items.push_back(std::isfinite(x) ? fmt::format("{}", x) : "null");
+        items.push_back(json_number(x));
     return "[" + fmt::format("{}", fmt::join(items, ", ")) + "]";
 }
 
@@ -206,40 +211,39 @@ Function one_function(const SourceFile& source, const std::string& name) {
 
 int eval_command(const EvalArgs& args) {
     const SourceFile source = SourceFile::load(args.file);
-    const Function function = one_function(source, args.function);
-    const Function* fn = &function;
+    const Function fn = one_function(source, args.function);
     if (args.points.empty()) throw UsageError("eval needs a point: --at x=1,v=[1,2]");
     KernelOptions options;
-    options.hessian = args.hessian && !fn->vector_valued;
-    const std::vector<Kernel> kernels = build_kernels(*fn, options);
-    const std::size_t n = fn->input_count, m = fn->outputs.size();
+    options.hessian = args.hessian && !fn.vector_valued;
+    const std::vector<Kernel> kernels = build_kernels(fn, options);
+    const std::size_t n = fn.input_count, m = fn.outputs.size();
     std::vector<std::string> json_points;
     for (const std::string& point : args.points) {
-        const std::vector<std::vector<double>> at = parse_point(*fn, point);
+        const std::vector<std::vector<double>> at = parse_point(fn, point);
         std::vector<double> flat;
         for (const auto& p : at)
             flat.insert(flat.end(), p.begin(), p.end());
         auto value_at = [&](const std::vector<double>& x) { // all m outputs at a flat point
             std::vector<std::vector<double>> inputs;
             std::size_t k = 0;
-            for (const Parameter& p : fn->params) {
+            for (const Parameter& p : fn.params) {
                 inputs.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k),
                                     x.begin() + static_cast<std::ptrdiff_t>(k + p.size()));
                 k += p.size();
             }
             KernelResult r = run_kernel(kernels.front(), inputs);
-            return fn->vector_valued ? r.outputs.back() : std::vector<double>{r.value};
+            return fn.vector_valued ? r.outputs.back() : std::vector<double>{r.value};
         };
         const std::vector<double> value = value_at(flat);
         // Derivatives as m x n row-major matrices: by forward sweeps, reverse sweeps, differences.
         std::vector<double> forward(m * n), reverse(m * n), central(m * n), hessian;
         if (args.grad || args.check || args.hessian) {
-            const Kernel& jvp = find_kernel(kernels, fn->name + "_jvp");
-            const Kernel& vjp = find_kernel(kernels, fn->name + "_vjp");
+            const Kernel& jvp = find_kernel(kernels, fn.name + "_jvp");
+            const Kernel& vjp = find_kernel(kernels, fn.name + "_vjp");
             for (std::size_t j = 0; j < n; ++j) {
                 std::vector<std::vector<double>> inputs = at;
                 std::size_t k = 0;
-                for (const Parameter& p : fn->params) {
+                for (const Parameter& p : fn.params) {
                     std::vector<double> tangent(p.size(), 0.0);
                     if (j >= k && j < k + p.size()) tangent[j - k] = 1.0;
                     inputs.push_back(tangent);
@@ -256,7 +260,7 @@ int eval_command(const EvalArgs& args) {
                 inputs.push_back(seed);
                 KernelResult r = run_kernel(vjp, inputs);
                 std::size_t j = 0;
-                for (std::size_t p = vjp.params.size() - fn->params.size(); p < vjp.params.size();
+                for (std::size_t p = vjp.params.size() - fn.params.size(); p < vjp.params.size();
                      ++p)
                     for (double d : r.outputs[p])
                         reverse[i * n + j++] = d;
@@ -273,7 +277,7 @@ int eval_command(const EvalArgs& args) {
             }
         }
         if (options.hessian) {
-            const Kernel& h = find_kernel(kernels, fn->name + "_hessian");
+            const Kernel& h = find_kernel(kernels, fn.name + "_hessian");
             hessian = run_kernel(h, at).outputs.back();
         }
         double worst = 0.0;
@@ -284,20 +288,16 @@ int eval_command(const EvalArgs& args) {
                                         std::max({1.0, std::fabs(other), std::fabs(reverse[i])}));
         const bool show = args.grad || args.check;
         if (args.json) {
-            std::vector<std::string> fields{fmt::format("\"function\": \"{}\"", fn->name)};
+            std::vector<std::string> fields{fmt::format("\"function\": \"{}\"", fn.name)};
             std::vector<std::string> at_fields;
-            for (std::size_t p = 0; p < fn->params.size(); ++p)
-                at_fields.push_back(
-                    fmt::format("\"{}\": {}", fn->params[p].name,
-                                fn->params[p].dims.empty()
-                                    ? json_list(at[p]).substr(1, json_list(at[p]).size() - 2)
-                                    : json_list(at[p])));
+            for (std::size_t p = 0; p < fn.params.size(); ++p)
+                at_fields.push_back(fmt::format("\"{}\": {}", fn.params[p].name,
+                                                fn.params[p].dims.empty() ? json_number(at[p][0])
+                                                                          : json_list(at[p])));
             fields.push_back(fmt::format("\"at\": {{{}}}", fmt::join(at_fields, ", ")));
             fields.push_back(fmt::format(
-                "\"value\": {}", fn->vector_valued
-                                     ? json_list(value)
-                                     : json_list(value).substr(1, json_list(value).size() - 2)));
-            const char* what = fn->vector_valued ? "jacobian" : "gradient";
+                "\"value\": {}", fn.vector_valued ? json_list(value) : json_number(value[0])));
+            const char* what = fn.vector_valued ? "jacobian" : "gradient";
             if (show) {
                 fields.push_back(fmt::format(
                     "\"{}\": {{\"forward\": {}, \"reverse\": {}{}}}", what, json_list(forward),
@@ -309,11 +309,11 @@ int eval_command(const EvalArgs& args) {
             json_points.push_back(fmt::format("{{{}}}", fmt::join(fields, ", ")));
             continue;
         }
-        fmt::print("{} at {}\n", fn->name, point);
+        fmt::print("{} at {}\n", fn.name, point);
         fmt::print("  value: {}\n",
-                   fn->vector_valued ? human_list(value) : fmt::format("{}", value[0]));
+                   fn.vector_valued ? human_list(value) : fmt::format("{}", value[0]));
         auto print_matrix = [&](const char* title, const std::vector<double>& mat) {
-            if (!fn->vector_valued) return fmt::print("  {:<22} {}\n", title, human_list(mat));
+            if (!fn.vector_valued) return fmt::print("  {:<22} {}\n", title, human_list(mat));
             fmt::print("  {}\n", title);
             for (std::size_t i = 0; i < m; ++i)
                 fmt::print("    {}\n",
@@ -322,7 +322,7 @@ int eval_command(const EvalArgs& args) {
                                mat.begin() + static_cast<std::ptrdiff_t>((i + 1) * n))));
         };
         if (show) {
-            const std::string what = fn->vector_valued ? "jacobian" : "gradient";
+            const std::string what = fn.vector_valued ? "jacobian" : "gradient";
             print_matrix((what + " (reverse):").c_str(), reverse);
             print_matrix((what + " (forward):").c_str(), forward);
         }

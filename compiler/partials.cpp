@@ -48,33 +48,20 @@ GRADC_SYM_BINARY(>, Gt)
 Sym operator-(Sym a) {
     return make(*a.graph, Op::Neg, a);
 }
-Sym exp(Sym a) {
-    return make(*a.graph, Op::Exp, a);
-}
-Sym log(Sym a) {
-    return make(*a.graph, Op::Log, a);
-}
-Sym sqrt(Sym a) {
-    return make(*a.graph, Op::Sqrt, a);
-}
-Sym sin(Sym a) {
-    return make(*a.graph, Op::Sin, a);
-}
-Sym cos(Sym a) {
-    return make(*a.graph, Op::Cos, a);
-}
-Sym sinh(Sym a) {
-    return make(*a.graph, Op::Sinh, a);
-}
-Sym cosh(Sym a) {
-    return make(*a.graph, Op::Cosh, a);
-}
-Sym sign(Sym a) {
-    return make(*a.graph, Op::Sign, a);
-}
-Sym sigmoid(Sym a) {
-    return make(*a.graph, Op::Sigmoid, a);
-}
+#define GRADC_SYM_UNARY(NAME, OP)                                                                  \
+    Sym NAME(Sym a) {                                                                              \
+        return make(*a.graph, Op::OP, a);                                                          \
+    }
+GRADC_SYM_UNARY(exp, Exp)
+GRADC_SYM_UNARY(log, Log)
+GRADC_SYM_UNARY(sqrt, Sqrt)
+GRADC_SYM_UNARY(sin, Sin)
+GRADC_SYM_UNARY(cos, Cos)
+GRADC_SYM_UNARY(sinh, Sinh)
+GRADC_SYM_UNARY(cosh, Cosh)
+GRADC_SYM_UNARY(sign, Sign)
+GRADC_SYM_UNARY(sigmoid, Sigmoid)
+#undef GRADC_SYM_UNARY
 Sym pow(Sym a, Sym b) {
     return make(*a.graph, Op::Pow, a, b);
 }

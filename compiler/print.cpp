@@ -11,11 +11,7 @@ namespace gradc {
 
 std::string print_kernel(const SourceFile& source, const Kernel& k) {
     const Graph& g = k.graph;
-    std::vector<NodeId> roots;
-    for (const Kernel::Store& s : k.stores)
-        roots.push_back(s.value);
-    if (k.returns_value) roots.push_back(k.returned);
-    const std::vector<bool> live = live_nodes(g, roots);
+    const std::vector<bool> live = live_nodes(g, kernel_roots(k));
     std::vector<std::string> name(g.size());
     auto element = [&](const Kernel::Element& e) {
         const KernelParam& p = k.params[e.param];
