@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -9,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "compiler/dce.hpp"
+#include "compiler/reroll.hpp"
+#include "compiler/schedule.hpp"
 
 namespace gradc {
 
@@ -50,29 +54,28 @@ class Names {
     std::size_t next_ = 0;
 };
 
-// Emits one kernel. Every live node is one `const` statement. Past five times
-// `statements_per_part` statements the body is split into parts, `[[gnu::noinline]]` functions run
-// in order; a value used by a later part goes through the array `s`, whose slots are reused once no
-// later part reads them.
+// Emits one kernel: its steps in the order of schedule_kernel, with the runs that reroll found as
+// `for` loops and every other value as one `const` line. Past five times `statements_per_part`
+// statements (a loop counts as its body) the kernel is split into parts, `[[gnu::noinline]]`
+// functions run in order; a value used by a later part goes through the array `s`, whose slots are
+// reused once no later part reads them, and the arrays of loops live in `s` too.
 class KernelEmitter {
   public:
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
                   std::ostream& out)
         : source_(source), k_(kernel), g_(kernel.graph), type_(options.scalar_type),
-          part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out) {}
+          part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out) {
+        steps_ = schedule_kernel(k_);
+        if (options.loops) loops_ = reroll(k_, steps_, options.reroll);
+    }
     ~KernelEmitter() { flush(); }
 
     void emit() {
-        const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
-        text_.assign(g_.size(), std::string());
-        part_of_.assign(g_.size(), -1);
+        index_steps();
         std::vector<bool> param_used(k_.params.size(), false);
-        for (NodeId i = 0; i < g_.size(); ++i) {
-            if (!live[i]) continue;
-            const Op op = g_[i].op;
-            if (op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
-            if (op != Op::Const && op != Op::Input && op != Op::Detach) statements_.push_back(i);
-        }
+        const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
+        for (NodeId i = 0; i < g_.size(); ++i)
+            if (live[i] && g_[i].op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
         for (const Kernel::Store& s : k_.stores)
             param_used[s.target.param] = true;
         for (const KernelParam& param : k_.params)
@@ -81,11 +84,11 @@ class KernelEmitter {
         const Function& fn = *k_.function;
         write("\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary, source_.locate(fn.offset).line,
               fn.signature);
-        const std::size_t parts = (statements_.size() + part_size_ - 1) / part_size_;
-        if (parts <= 5) {
+        const std::size_t parts = split_into_parts();
+        if (parts == 1) {
             write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name),
                   parameters(param_used));
-            body(0, statements_.size(), true);
+            body(0, units_.size(), true);
             write("}}\n");
             return;
         }
@@ -93,12 +96,16 @@ class KernelEmitter {
         const std::string name = cpp_identifier(k_.name);
         std::vector<std::string> arguments = param_names_;
         arguments.push_back("s");
-        for (std::size_t p = 0; p < parts; ++p) {
+        for (std::size_t p = 0, u = 0; p < parts; ++p) {
             const bool last = p + 1 == parts;
-            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, {}* s) {{\n",
+            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, "
+                  "[[maybe_unused]] {}* s) {{\n",
                   k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
                   parameters(std::vector<bool>(k_.params.size(), false)), type_);
-            body(p * part_size_, std::min(statements_.size(), (p + 1) * part_size_), last);
+            const std::size_t begin = u;
+            while (u < units_.size() && unit_part_[u] == p)
+                ++u;
+            body(begin, u, last);
             write("}}\n");
         }
         write("\ninline {} {}({}) {{\n", return_type(), name, parameters(param_used));
@@ -111,6 +118,15 @@ class KernelEmitter {
     }
 
   private:
+    static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+    static constexpr std::uint32_t label_bit = 1u << 31;
+
+    // A statement, or a whole loop.
+    struct Unit {
+        std::size_t begin, end; // steps
+        std::uint32_t loop;     // none for a statement
+    };
+
     // Text goes through a small buffer, so a large kernel is never held in memory whole.
     template <class... Args> void write(fmt::format_string<Args...> format, Args&&... args) {
         fmt::format_to(std::back_inserter(buffer_), format, std::forward<Args>(args)...);
@@ -122,6 +138,9 @@ class KernelEmitter {
     }
 
     std::string return_type() const { return k_.returns_value ? type_ : "void"; }
+    const char* type_of(NodeId n) const {
+        return info(g_[n].op).kind == Kind::Bool ? "bool" : type_.c_str();
+    }
 
     std::string parameters(const std::vector<bool>& used) const {
         std::vector<std::string> params;
@@ -136,84 +155,364 @@ class KernelEmitter {
         return fmt::format("{}", fmt::join(params, ", "));
     }
 
-    // The node that holds `id`'s value: Detach passes its operand through.
-    NodeId resolve(NodeId id) const {
-        while (g_[id].op == Op::Detach)
-            id = g_[id].args[0];
-        return id;
+    bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
+
+    // Operand k of step s, through Detach; no_node for a store of zero.
+    NodeId operand(std::size_t s, int k) const {
+        const Step& step = steps_[s];
+        const NodeId a = step.kind == Step::Kind::Store
+                             ? k_.stores[step.index].value
+                             : g_[step.index].args[static_cast<std::size_t>(k)];
+        return a == no_node ? no_node : resolve_detach(g_, a);
+    }
+    int operand_count(std::size_t s) const {
+        return is_store(s) ? 1 : info(g_[steps_[s].index].op).arity;
     }
 
-    // Gives each value read by a later part than its own a slot in `s`; returns the slot count.
+    // Where each value is made, and the units: statements and loops in order.
+    void index_steps() {
+        position_.assign(g_.size(), none);
+        name_of_.assign(g_.size(), none);
+        loop_of_step_.assign(steps_.size(), none);
+        for (std::size_t s = 0; s < steps_.size(); ++s)
+            if (!is_store(s)) position_[steps_[s].index] = static_cast<std::uint32_t>(s);
+        for (std::size_t l = 0; l < loops_.size(); ++l)
+            for (std::size_t s = loops_[l].begin; s < loops_[l].end(); ++s)
+                loop_of_step_[s] = static_cast<std::uint32_t>(l);
+        for (std::size_t s = 0; s < steps_.size();) {
+            const std::uint32_t l = loop_of_step_[s];
+            const std::size_t end = l == none ? s + 1 : loops_[l].end();
+            units_.push_back({s, end, l});
+            s = end;
+        }
+        arrays_.resize(loops_.size());
+        previous_.resize(loops_.size());
+        array_base_.resize(loops_.size());
+    }
+
+    // Assigns units to parts; returns the number of parts (1: no split).
+    std::size_t split_into_parts() {
+        auto weight = [&](const Unit& u) { return u.loop == none ? 1 : loops_[u.loop].length + 2; };
+        std::size_t total = 0;
+        for (const Unit& u : units_)
+            total += weight(u);
+        unit_part_.assign(units_.size(), 0);
+        part_of_step_.assign(steps_.size(), 0);
+        if ((total + part_size_ - 1) / part_size_ <= 5) return 1;
+        std::size_t part = 0, filled = 0;
+        for (std::size_t u = 0; u < units_.size(); ++u) {
+            if (filled >= part_size_) {
+                ++part;
+                filled = 0;
+            }
+            filled += weight(units_[u]);
+            unit_part_[u] = part;
+            for (std::size_t s = units_[u].begin; s < units_[u].end; ++s)
+                part_of_step_[s] = static_cast<std::uint32_t>(part);
+        }
+        split_ = true;
+        return part + 1;
+    }
+
+    // Where node n lives in a loop: its loop, body step and iteration.
+    struct Home {
+        std::uint32_t loop;
+        std::size_t step, iteration;
+    };
+    Home home(NodeId n) const {
+        const std::size_t s = position_[n];
+        const std::uint32_t l = loop_of_step_[s];
+        if (l == none) return {none, s, 0};
+        const Loop& loop = loops_[l];
+        return {l, (s - loop.begin) % loop.length, (s - loop.begin) / loop.length};
+    }
+    // True when n is kept in a loop array rather than a variable.
+    bool in_array(const Home& h) const {
+        const Loop& loop = loops_[h.loop];
+        return h.iteration + 1 != loop.count || !(loop.keep[h.step] & Loop::KeepState);
+    }
+    // The node of body step j in the first iteration: it names the step.
+    NodeId first(const Loop& loop, std::size_t j) const { return steps_[loop.begin + j].index; }
+
+    // Gives each value read by a later part than its own a slot in `s`, and each loop array a
+    // block after the slots; returns the size of `s`.
     std::size_t assign_slots(std::size_t parts) {
-        for (std::size_t k = 0; k < statements_.size(); ++k)
-            part_of_[statements_[k]] = static_cast<int>(k / part_size_);
         std::vector<int> last_use(g_.size(), -1);
-        auto use = [&](NodeId id, int part) {
-            id = resolve(id);
-            if (part_of_[id] >= 0) last_use[id] = std::max(last_use[id], part);
+        auto use = [&](NodeId n, std::size_t part) {
+            if (n == no_node || position_[n] == none) return;
+            const Home h = home(n);
+            if (h.loop != none && in_array(h)) return;
+            last_use[n] = std::max(last_use[n], static_cast<int>(part));
         };
-        for (NodeId n : statements_)
-            for (int k = 0; k < info(g_[n].op).arity; ++k)
-                use(g_[n].args[static_cast<std::size_t>(k)], part_of_[n]);
-        for (const Kernel::Store& s : k_.stores)
-            if (s.value != no_node) use(s.value, static_cast<int>(parts) - 1);
-        if (k_.returns_value) use(k_.returned, static_cast<int>(parts) - 1);
+        for (std::size_t u = 0; u < units_.size(); ++u) {
+            const Unit& unit = units_[u];
+            if (unit.loop == none) {
+                for (int k = 0; k < operand_count(unit.begin); ++k)
+                    use(operand(unit.begin, k), unit_part_[u]);
+                continue;
+            }
+            for (const auto& operands : loops_[unit.loop].operands)
+                for (const Pattern& p : operands)
+                    if (p.kind == Pattern::Kind::Fixed || p.kind == Pattern::Kind::Previous)
+                        use(p.node, unit_part_[u]);
+        }
+        if (k_.returns_value) use(resolve_detach(g_, k_.returned), parts - 1);
 
         slot_.assign(g_.size(), -1);
         std::vector<std::vector<int>> freed_after(parts); // slots free once part p is done
         std::vector<int> free_slots;
         int slot_count = 0;
-        std::size_t k = 0;
-        for (std::size_t p = 0; p < parts; ++p) {
-            if (p > 0)
-                free_slots.insert(free_slots.end(), freed_after[p - 1].begin(),
-                                  freed_after[p - 1].end());
-            for (;
-                 k < statements_.size() && static_cast<std::size_t>(part_of_[statements_[k]]) == p;
-                 ++k) {
-                const NodeId n = statements_[k];
-                if (last_use[n] <= static_cast<int>(p)) continue;
-                int slot = slot_count;
-                if (free_slots.empty())
-                    ++slot_count;
-                else {
-                    slot = free_slots.back();
-                    free_slots.pop_back();
-                }
-                slot_[n] = slot;
-                freed_after[static_cast<std::size_t>(last_use[n])].push_back(slot);
+        auto give_slot = [&](NodeId n, std::size_t part) {
+            if (last_use[n] <= static_cast<int>(part)) return;
+            int slot = slot_count;
+            if (free_slots.empty())
+                ++slot_count;
+            else {
+                slot = free_slots.back();
+                free_slots.pop_back();
             }
+            slot_[n] = slot;
+            freed_after[static_cast<std::size_t>(last_use[n])].push_back(slot);
+        };
+        for (std::size_t u = 0; u < units_.size(); ++u) {
+            const std::size_t part = unit_part_[u];
+            if (u > 0 && unit_part_[u - 1] != part)
+                free_slots.insert(free_slots.end(), freed_after[part - 1].begin(),
+                                  freed_after[part - 1].end());
+            const Unit& unit = units_[u];
+            if (unit.loop == none) {
+                if (!is_store(unit.begin)) give_slot(steps_[unit.begin].index, part);
+                continue;
+            }
+            const Loop& loop = loops_[unit.loop];
+            for (std::size_t j = 0; j < loop.length; ++j)
+                if (loop.keep[j] & Loop::KeepState)
+                    give_slot(steps_[loop.begin + (loop.count - 1) * loop.length + j].index, part);
         }
-        return static_cast<std::size_t>(std::max(slot_count, 1));
+        std::size_t size = static_cast<std::size_t>(slot_count);
+        for (std::size_t l = 0; l < loops_.size(); ++l) {
+            array_base_[l].assign(loops_[l].length, 0);
+            for (std::size_t j = 0; j < loops_[l].length; ++j)
+                if (loops_[l].keep[j] & Loop::KeepArray) {
+                    array_base_[l][j] = size;
+                    size += loops_[l].count;
+                }
+        }
+        return std::max<std::size_t>(size, 1);
     }
 
-    // Statements [begin, end) of the kernel, then (in the last part) the stores and the return.
+    // Units [begin, end), then (in the last part) the return.
     void body(std::size_t begin, std::size_t end, bool last) {
-        current_part_ = part_of_.empty() || begin == end ? -1 : part_of_[statements_[begin]];
-        std::size_t shown_line = 0;
-        for (std::size_t k = begin; k < end; ++k) {
-            const NodeId i = statements_[k];
-            const Node& n = g_[i];
-            if (std::size_t line = source_.locate(n.origin).line; line != shown_line) {
-                shown_line = line;
-                write("    // {}: {}\n", line, trim(source_.line_text(line)));
+        current_part_ = begin < end ? unit_part_[begin] : none;
+        shown_line_ = 0;
+        for (std::size_t u = begin; u < end; ++u) {
+            if (units_[u].loop == none)
+                statement(units_[u].begin);
+            else
+                loop(units_[u].loop);
+        }
+        if (last && k_.returns_value) write("    return {};\n", real(k_.returned));
+    }
+
+    // A comment quoting the source line of node n, when it is not the line last quoted.
+    void comment(NodeId n, const char* indent) {
+        if (std::size_t line = source_.locate(g_[n].origin).line; line != shown_line_) {
+            shown_line_ = line;
+            write("{}// {}: {}\n", indent, line, trim(source_.line_text(line)));
+        }
+    }
+
+    void statement(std::size_t s) {
+        if (is_store(s)) {
+            const Kernel::Store& store = k_.stores[steps_[s].index];
+            write("    {} {} {};\n", target(store.target.param, std::to_string(store.target.index)),
+                  store.add ? "+=" : "=", real(operand(s, 0)));
+            return;
+        }
+        const NodeId n = steps_[s].index;
+        comment(n, "    ");
+        claim_name(n);
+        write("    const {} {} = {};\n", type_of(n), name(n),
+              expression(s, [&](int k) { return value_text(operand(s, k)); }));
+        if (split_ && slot_[n] >= 0) write("    s[{}] = {};\n", slot_[n], name(n));
+    }
+
+    void loop(std::uint32_t l) {
+        const Loop& loop = loops_[l];
+        if (index_.empty()) index_ = names_.claim("i");
+        arrays_[l].resize(loop.length);
+        previous_[l].resize(loop.length);
+        for (std::size_t j = 0; j < loop.length; ++j) {
+            if (is_store(loop.begin + j)) continue;
+            const NodeId n = first(loop, j);
+            claim_name(n);
+            const std::uint8_t keep = loop.keep[j];
+            if (keep & Loop::KeepArray && !split_) {
+                arrays_[l][j] = names_.claim(name(n) + "_all");
+                write("    {}{} {}[{}];\n",
+                      loop.count * sizeof(double) > (1u << 20) ? "static thread_local " : "",
+                      type_of(n), arrays_[l][j], loop.count);
             }
-            const std::string* label = g_.label(i);
-            text_[i] = label ? names_.claim(*label) : names_.temporary();
-            write("    const {} {} = {};\n", info(n.op).kind == Kind::Bool ? "bool" : type_,
-                  text_[i], expression(i));
-            if (!slot_.empty() && slot_[i] >= 0) write("    s[{}] = {};\n", slot_[i], real(i));
+            if (keep & Loop::KeepPrevious) previous_[l][j] = names_.claim(name(n) + "_prev");
+            if (keep & Loop::KeepState) {
+                const NodeId initial = initial_value(loop, j);
+                write("    {} {} = {};\n", type_of(n), name(n),
+                      initial == no_node
+                          ? std::string(info(g_[n].op).kind == Kind::Bool ? "false"
+                                                                          : cpp_literal(0.0, type_))
+                          : value_text(initial));
+            }
         }
-        if (!last) return;
-        for (const Kernel::Store& s : k_.stores) {
-            const KernelParam& param = k_.params[s.target.param];
-            const std::string& name = param_names_[s.target.param];
-            std::string target =
-                param.scalar ? "*" + name : fmt::format("{}[{}]", name, s.target.index);
-            write("    {} {} {};\n", target, s.add ? "+=" : "=",
-                  s.value == no_node ? cpp_literal(0.0, type_) : real(s.value));
+        write("    for (int {0} = 0; {0} < {1}; ++{0}) {{\n", index_, loop.count);
+        for (std::size_t j = 0; j < loop.length; ++j)
+            if (!previous_[l][j].empty())
+                write("        const {} {} = {};\n", type_of(first(loop, j)), previous_[l][j],
+                      name(first(loop, j)));
+        for (std::size_t j = 0; j < loop.length; ++j) {
+            const std::size_t s = loop.begin + j;
+            auto text = [&](int k) {
+                return pattern_text(l, j, loop.operands[j][static_cast<std::size_t>(k)]);
+            };
+            if (is_store(s)) {
+                const Kernel::Store& store = k_.stores[steps_[s].index];
+                write("        {} {} {};\n", target(store.target.param, affine(loop.targets[j])),
+                      store.add ? "+=" : "=", as_real(operand(s, 0), text(0)));
+                continue;
+            }
+            const NodeId n = first(loop, j);
+            comment(n, "        ");
+            const std::uint8_t keep = loop.keep[j];
+            write("        {}{} = {};\n",
+                  keep & Loop::KeepState ? "" : fmt::format("const {} ", type_of(n)), name(n),
+                  expression(s, text));
+            if (keep & Loop::KeepArray)
+                write("        {} = {};\n", array_text(l, j, 0, 1), name(n));
         }
-        if (k_.returns_value) write("    return {};\n", real(k_.returned));
+        write("    }}\n");
+        shown_line_ = 0;
+        if (!split_) return;
+        for (std::size_t j = 0; j < loop.length; ++j) {
+            if (!(loop.keep[j] & Loop::KeepState)) continue;
+            const NodeId last = steps_[loop.begin + (loop.count - 1) * loop.length + j].index;
+            if (slot_[last] >= 0) write("    s[{}] = {};\n", slot_[last], name(first(loop, j)));
+        }
+    }
+
+    // The value a state variable holds before the first iteration: the operand that reads the
+    // "previous" value in the first iteration.
+    NodeId initial_value(const Loop& loop, std::size_t j) const {
+        for (const auto& operands : loop.operands)
+            for (const Pattern& p : operands)
+                if (p.kind == Pattern::Kind::Previous && p.step == j) return p.node;
+        return no_node;
+    }
+
+    void claim_name(NodeId n) {
+        const std::string* label = g_.label(n);
+        if (!label) {
+            name_of_[n] = temporaries_++;
+            return;
+        }
+        name_of_[n] = static_cast<std::uint32_t>(labels_.size()) | label_bit;
+        labels_.push_back(names_.claim(*label));
+    }
+    std::string name(NodeId n) const {
+        const std::uint32_t id = name_of_[n];
+        return id & label_bit ? labels_[id & ~label_bit] : fmt::format("t{}", id);
+    }
+
+    std::string target(std::size_t param, const std::string& index) const {
+        const std::string& name = param_names_[param];
+        return k_.params[param].scalar ? "*" + name : fmt::format("{}[{}]", name, index);
+    }
+
+    // `base + stride * i` as C++.
+    std::string affine(std::int64_t base, std::int64_t stride) const {
+        if (stride == 0) return std::to_string(base);
+        const std::int64_t size = stride < 0 ? -stride : stride;
+        const std::string term = size == 1 ? index_ : fmt::format("{} * {}", size, index_);
+        if (stride < 0) return fmt::format("{} - {}", base, term);
+        return base == 0 ? term : fmt::format("{} + {}", term, base);
+    }
+    std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
+
+    // A slot of `s` holding a value of node n's kind.
+    std::string slot_text(NodeId n, const std::string& index) const {
+        const std::string slot = fmt::format("s[{}]", index);
+        return info(g_[n].op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
+    }
+
+    // Body step j of loop l in iteration base + stride * i.
+    std::string array_text(std::uint32_t l, std::size_t j, std::int64_t base,
+                           std::int64_t stride) const {
+        const NodeId n = first(loops_[l], j);
+        if (split_)
+            return slot_text(n,
+                             affine(static_cast<std::int64_t>(array_base_[l][j]) + base, stride));
+        return fmt::format("{}[{}]", arrays_[l][j], affine(base, stride));
+    }
+
+    // The text of a value where straight-line code reads it.
+    std::string value_text(NodeId id) const {
+        if (id == no_node) return cpp_literal(0.0, type_);
+        const Node& n = g_[id];
+        if (n.op == Op::Const) {
+            std::string literal = cpp_literal(n.value, type_);
+            return n.value < 0 ? "(" + literal + ")" : literal;
+        }
+        if (n.op == Op::Input) {
+            const Kernel::Element& e = k_.slots[n.args[0]];
+            const std::string& name = param_names_[e.param];
+            return k_.params[e.param].scalar ? name : fmt::format("{}[{}]", name, e.index);
+        }
+        const Home h = home(id);
+        const bool elsewhere = split_ && part_of_step_[position_[id]] != current_part_;
+        if (h.loop == none) return elsewhere ? slot_text(id, std::to_string(slot_[id])) : name(id);
+        if (in_array(h))
+            return array_text(h.loop, h.step, static_cast<std::int64_t>(h.iteration), 0);
+        return elsewhere ? slot_text(id, std::to_string(slot_[id]))
+                         : name(first(loops_[h.loop], h.step));
+    }
+
+    // The text of an operand of body step j of loop l.
+    std::string pattern_text(std::uint32_t l, std::size_t j, const Pattern& p) const {
+        const Loop& loop = loops_[l];
+        switch (p.kind) {
+        case Pattern::Kind::Fixed:
+            return value_text(p.node);
+        case Pattern::Kind::Element:
+            return fmt::format("{}[{}]", param_names_[p.param], affine(p));
+        case Pattern::Kind::Local:
+            return name(first(loop, p.step));
+        case Pattern::Kind::Previous:
+            return j > p.step ? previous_[l][p.step] : name(first(loop, p.step));
+        case Pattern::Kind::Gather:
+            return array_text(p.loop, p.step, p.base, p.stride);
+        }
+        return {};
+    }
+
+    // An operand used as a number: truth values are converted explicitly.
+    std::string as_real(NodeId n, const std::string& text) const {
+        const bool truth = n != no_node && info(g_[n].op).kind == Kind::Bool;
+        return truth ? fmt::format("static_cast<{}>({})", type_, text) : text;
+    }
+    std::string real(NodeId n) const {
+        n = n == no_node ? n : resolve_detach(g_, n);
+        return as_real(n, value_text(n));
+    }
+
+    // The expression of step s, its operands' texts from `text(k)`.
+    template <class Text> std::string expression(std::size_t s, Text text) const {
+        const Node& n = g_[steps_[s].index];
+        const OpInfo& op = info(n.op);
+        std::string args[3];
+        for (int k = 0; k < op.arity; ++k) {
+            const bool wants_truth = n.op == Op::And || n.op == Op::Or || n.op == Op::Not ||
+                                     (n.op == Op::Select && k == 0);
+            args[k] = wants_truth ? text(k) : as_real(operand(s, k), text(k));
+        }
+        return fmt::format(fmt::runtime(op.cpp), args[0], args[1], args[2]);
     }
 
     // A source line for a comment: trimmed, and cut short when long.
@@ -226,47 +525,6 @@ class KernelEmitter {
         return s.size() > longest ? std::string(s.substr(0, longest)) + " ..." : std::string(s);
     }
 
-    // The text of a node's value where it is used: a literal, a parameter element, its name, or its
-    // slot in `s` when an earlier part computed it.
-    std::string operand_text(NodeId id) {
-        id = resolve(id);
-        const Node& n = g_[id];
-        if (n.op == Op::Const) {
-            std::string literal = cpp_literal(n.value, type_);
-            return n.value < 0 ? "(" + literal + ")" : literal;
-        }
-        if (n.op == Op::Input) {
-            const Kernel::Element& e = k_.slots[n.args[0]];
-            const std::string& name = param_names_[e.param];
-            return k_.params[e.param].scalar ? name : fmt::format("{}[{}]", name, e.index);
-        }
-        if (part_of_[id] >= 0 && part_of_[id] != current_part_) {
-            const std::string slot = fmt::format("s[{}]", slot_[id]);
-            return info(n.op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
-        }
-        return text_[id];
-    }
-
-    // An operand used as a number: truth values are converted explicitly.
-    std::string real(NodeId id) {
-        const std::string text = operand_text(id);
-        const bool truth = info(g_[resolve(id)].op).kind == Kind::Bool;
-        return truth ? fmt::format("static_cast<{}>({})", type_, text) : text;
-    }
-
-    std::string expression(NodeId id) {
-        const Node& n = g_[id];
-        const OpInfo& op = info(n.op);
-        std::string args[3];
-        for (int k = 0; k < op.arity; ++k) {
-            const NodeId a = n.args[static_cast<std::size_t>(k)];
-            const bool wants_truth = n.op == Op::And || n.op == Op::Or || n.op == Op::Not ||
-                                     (n.op == Op::Select && k == 0);
-            args[k] = wants_truth ? operand_text(a) : real(a);
-        }
-        return fmt::format(fmt::runtime(op.cpp), args[0], args[1], args[2]);
-    }
-
     const SourceFile& source_;
     const Kernel& k_;
     const Graph& g_;
@@ -276,11 +534,23 @@ class KernelEmitter {
     fmt::memory_buffer buffer_;
     Names names_;
     std::vector<std::string> param_names_;
-    std::vector<NodeId> statements_; // the live nodes that become statements, in order
-    std::vector<std::string> text_;  // per node: its name once defined
-    std::vector<int> part_of_;       // per statement node: its part (-1: not a statement)
-    std::vector<int> slot_;          // per node: its slot in `s`, or -1
-    int current_part_ = -1;
+    std::vector<Step> steps_;
+    std::vector<Loop> loops_;
+    std::vector<Unit> units_;
+    std::vector<std::uint32_t> position_;     // per node: its Value step, or none
+    std::vector<std::uint32_t> loop_of_step_; // per step: its loop, or none
+    std::vector<std::uint32_t> name_of_;      // per named node: temporary number or label index
+    std::vector<std::string> labels_;         // the claimed names of labelled nodes
+    std::uint32_t temporaries_ = 0;
+    std::vector<std::vector<std::string>> arrays_, previous_; // per loop and body step: names
+    std::vector<std::vector<std::size_t>> array_base_;        // per loop and body step: in `s`
+    std::string index_;                                       // the loop counter's name
+    bool split_ = false;
+    std::vector<std::size_t> unit_part_;
+    std::vector<std::uint32_t> part_of_step_;
+    std::vector<int> slot_; // per node: its slot in `s`, or -1
+    std::uint32_t current_part_ = none;
+    std::size_t shown_line_ = 0;
 };
 
 // `a::b` stays nested (C++17); each part is made an identifier.

@@ -1,14 +1,16 @@
 #pragma once
-// The C++ emitter: kernels -> one self-contained header (generated-api.md). Every live node becomes
-// one `const` line, named after its `let` (NAME, NAME_dot, NAME_bar) or `tN`, with a comment
-// quoting the .expr line each block comes from. Deterministic: the output depends only on the
-// kernels and options.
+// The C++ emitter: kernels -> one self-contained header (generated-api.md). Each kernel's steps come
+// in the order of schedule_kernel; the runs reroll finds become `for` loops, every other value one
+// `const` line named after its `let` (NAME, NAME_dot, NAME_bar) or `tN`, with a comment quoting the
+// .expr line each block comes from. Deterministic: the output depends only on the kernels and
+// options.
 
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "compiler/kernels.hpp"
+#include "compiler/reroll.hpp"
 #include "compiler/source.hpp"
 
 namespace gradc {
@@ -22,6 +24,9 @@ struct EmitOptions {
     // parts compile fastest (a 3000-dim Rosenbrock gradient: g++ -O2 8 s with parts of 400, 13 s
     // with 1500, 100 s+ unsplit) at no cost in speed; shorter kernels run faster whole.
     std::size_t statements_per_part = 400;
+    // Emit regular runs of statements (unrolled reductions and their derivatives) as loops.
+    bool loops = true;
+    RerollOptions reroll;
 };
 
 // Streams one header: the opening on construction, each kernel as it comes, the closing on

@@ -33,7 +33,7 @@ struct CompileArgs {
     std::string file, output = "-", mode = "all", name_space, type,
                       wrt; // type: double (.expr) or float (.net)
     std::vector<std::string> functions;
-    bool hessian = false, with_main = false;
+    bool hessian = false, with_main = false, no_loops = false;
     std::size_t part_size = EmitOptions{}.statements_per_part;
 };
 
@@ -121,9 +121,11 @@ int compile_command(CompileArgs args) {
     if (!args.wrt.empty()) command_line += " --wrt " + args.wrt;
     for (const std::string& f : args.functions)
         command_line += " --fn " + f;
+    if (args.no_loops) command_line += " --no-loops";
     write_output(args.output, [&](std::ostream& out) {
-        HeaderWriter header(out, source,
-                            {args.name_space, args.type, command_line, args.part_size});
+        HeaderWriter header(
+            out, source,
+            {args.name_space, args.type, command_line, args.part_size, !args.no_loops});
         for (const Function& fn : functions)
             for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
         header.finish();
@@ -458,6 +460,8 @@ int main(int argc, char** argv) {
                   "statements per part when a long function is split into parts (C++ compile time)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    c->add_flag("--no-loops", compile.no_loops,
+                "emit straight-line code only: do not re-roll regular runs of statements into loops");
     c->add_flag("--main", compile.with_main,
                 ".net: add a main() that trains from the data statements");
 

@@ -128,5 +128,13 @@ TEST_CASE("a large input: Rosenbrock in 2 000 and 20 000 dimensions in seconds")
     const CommandResult header = run("cd " + dir + " && timeout 120 " + gradc_binary() +
                                      " compile big.expr --mode reverse -o big.hpp");
     CHECK(header.status == 0);
+    // The sum and its gradient come out as loops: small code whatever n is.
+    const std::string big = read_file(dir + "/big.hpp");
+    CHECK(contains(big, "for (int i = 0; i < 1999"));
+    CHECK(big.size() < 20000);
+    // Straight-line code is split into parts.
+    const CommandResult straight = run("cd " + dir + " && timeout 120 " + gradc_binary() +
+                                       " compile big.expr --mode reverse --no-loops -o big.hpp");
+    CHECK(straight.status == 0);
     CHECK(contains(read_file(dir + "/big.hpp"), "big_grad_part2(")); // split into parts
 }

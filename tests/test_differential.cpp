@@ -630,9 +630,13 @@ TEST_CASE(
         const std::string header = ns + ".hpp";
         // Every third file is emitted in parts of a few statements, so that the code that splits
         // long kernels (and passes values between parts) is compiled and checked too.
-        const std::size_t part = f % 3 == 2 ? 1 + f % 4 : EmitOptions{}.statements_per_part;
-        write_file(dir + "/" + header,
-                   emit_header(files[f]->source, all, {ns, "double", "--hessian", part}));
+        EmitOptions options{ns, "double", "--hessian"};
+        if (f % 3 == 2) options.statements_per_part = 1 + f % 4;
+        // Every other file re-rolls any run that repeats twice, so that loops of every shape
+        // (strides, values carried from one iteration to the next, arrays read by later loops,
+        // truth values) are compiled and checked, in parts too.
+        if (f % 2 == 1) options.reroll = {2, 2};
+        write_file(dir + "/" + header, emit_header(files[f]->source, all, options));
         headers[u].push_back(header);
         bodies[u] += "static void run_" + ns + "() {\n";
         drive(*files[f], ns, false, 2, points, bodies[u], expected[u]);
@@ -673,8 +677,9 @@ TEST_CASE("differential: emitted C++ with --type float compiles under -Wconversi
         std::vector<Kernel> all;
         for (const auto& ks : files[f]->kernels)
             all.insert(all.end(), ks.begin(), ks.end());
-        write_file(dir + "/" + ns + ".hpp",
-                   emit_header(files[f]->source, all, {ns, "float", "--type float"}));
+        EmitOptions options{ns, "float", "--type float"};
+        if (f % 2 == 1) options.reroll = {2, 2}; // loops wherever a run repeats
+        write_file(dir + "/" + ns + ".hpp", emit_header(files[f]->source, all, options));
         headers.push_back(ns + ".hpp");
         body += "static void run_" + ns + "() {\n";
         drive(*files[f], ns, true, 2, points, body, expected);
@@ -702,7 +707,9 @@ TEST_CASE("differential: emitting is deterministic (API and CLI, byte for byte)"
             std::vector<Kernel> all;
             for (const auto& ks : cf.kernels)
                 all.insert(all.end(), ks.begin(), ks.end());
-            return emit_header(cf.source, all, {"random", "double", "--hessian"});
+            EmitOptions options{"random", "double", "--hessian"};
+            options.reroll = {2, 2};
+            return emit_header(cf.source, all, options);
         };
         INFO(texts[k]);
         CHECK(header() == header());

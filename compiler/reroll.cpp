@@ -1,0 +1,313 @@
+#include "compiler/reroll.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+namespace gradc {
+
+namespace {
+
+constexpr std::size_t max_length = 2048; // the longest loop body tried
+constexpr int max_candidates = 8;        // body lengths tried at one start
+constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
+    h = (h ^ x) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+class Reroller {
+  public:
+    Reroller(const Kernel& kernel, const std::vector<Step>& steps, const RerollOptions& options)
+        : k_(kernel), g_(kernel.graph), steps_(steps), options_(options) {}
+
+    std::vector<Loop> run() {
+        position_.assign(g_.size(), none);
+        for (std::size_t s = 0; s < steps_.size(); ++s)
+            if (steps_[s].kind == Step::Kind::Value)
+                position_[steps_[s].index] = static_cast<std::uint32_t>(s);
+        loop_of_.assign(steps_.size(), none);
+        hash_steps();
+        for (std::size_t p = 0; p < steps_.size();) {
+            Loop loop = best_loop_at(p);
+            if (loop.count == 0) {
+                ++p;
+                continue;
+            }
+            for (std::size_t s = loop.begin; s < loop.end(); ++s)
+                loop_of_[s] = static_cast<std::uint32_t>(loops_.size());
+            p = loop.end();
+            loops_.push_back(std::move(loop));
+        }
+        mark_keeps();
+        return std::move(loops_);
+    }
+
+  private:
+    bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
+    const Kernel::Store& store(std::size_t s) const { return k_.stores[steps_[s].index]; }
+
+    int operand_count(std::size_t s) const {
+        return is_store(s) ? 1 : info(g_[steps_[s].index].op).arity;
+    }
+
+    // Operand k of step s, through Detach; no_node for a store of zero.
+    NodeId operand(std::size_t s, int k) const {
+        const NodeId a =
+            is_store(s) ? store(s).value : g_[steps_[s].index].args[static_cast<std::size_t>(k)];
+        return a == no_node ? no_node : resolve_detach(g_, a);
+    }
+
+    const Kernel::Element& element(NodeId input) const { return k_.slots[g_[input].args[0]]; }
+
+    // Steps with equal signatures have the same operation and operands of the same kinds (equal
+    // constants, elements of the same parameter, or values).
+    std::uint64_t signature(std::size_t s) const {
+        std::uint64_t h = is_store(s)
+                              ? mix(1000, store(s).target.param * 2 + (store(s).add ? 1 : 0))
+                              : mix(0, static_cast<std::uint64_t>(g_[steps_[s].index].op));
+        for (int k = 0; k < operand_count(s); ++k) {
+            const NodeId a = operand(s, k);
+            if (a == no_node)
+                h = mix(h, 1);
+            else if (g_[a].op == Op::Const) {
+                std::uint64_t bits;
+                std::memcpy(&bits, &g_[a].value, sizeof bits);
+                h = mix(mix(h, 2), bits);
+            } else if (g_[a].op == Op::Input)
+                h = mix(mix(h, 3), element(a).param);
+            else
+                h = mix(h, 4);
+        }
+        return h;
+    }
+
+    // Signatures, their prefix hashes (so two runs of steps compare in O(1)), and for each step the
+    // next one with the same signature.
+    void hash_steps() {
+        const std::size_t n = steps_.size();
+        std::vector<std::uint64_t> sig(n);
+        prefix_.assign(n + 1, 0);
+        power_.assign(std::min(n, max_length) + 1, 1);
+        for (std::size_t s = 0; s < n; ++s) {
+            sig[s] = signature(s);
+            prefix_[s + 1] = prefix_[s] * radix + sig[s];
+        }
+        for (std::size_t l = 1; l < power_.size(); ++l)
+            power_[l] = power_[l - 1] * radix;
+        next_same_.assign(n, none);
+        std::unordered_map<std::uint64_t, std::uint32_t> later;
+        for (std::size_t s = n; s-- > 0;) {
+            auto [it, fresh] = later.try_emplace(sig[s], static_cast<std::uint32_t>(s));
+            if (!fresh) {
+                next_same_[s] = it->second;
+                it->second = static_cast<std::uint32_t>(s);
+            }
+        }
+    }
+
+    std::uint64_t run_hash(std::size_t begin, std::size_t length) const {
+        return prefix_[begin + length] - prefix_[begin] * power_[length];
+    }
+
+    // The loop starting at p that covers the most steps; count 0 when there is none.
+    Loop best_loop_at(std::size_t p) {
+        Loop best;
+        std::size_t best_cover = std::max<std::size_t>(options_.min_steps, 1) - 1;
+        int tries = 0;
+        for (std::size_t q = next_same_[p];
+             q != none && q - p <= max_length && tries < max_candidates;
+             q = next_same_[q], ++tries) {
+            const std::size_t length = q - p;
+            if (q + length > steps_.size() || run_hash(p, length) != run_hash(q, length)) continue;
+            Loop loop;
+            loop.begin = p;
+            loop.length = length;
+            if (!derive(loop)) continue;
+            std::size_t count = 2;
+            while (p + (count + 1) * length <= steps_.size() &&
+                   run_hash(p + count * length, length) == run_hash(p, length) &&
+                   matches(loop, count))
+                ++count;
+            if (count < std::max<std::size_t>(options_.min_iterations, 2) ||
+                count * length <= best_cover)
+                continue;
+            loop.count = count;
+            best_cover = count * length;
+            best = std::move(loop);
+        }
+        return best;
+    }
+
+    bool same_shape(std::size_t a, std::size_t b) const {
+        if (steps_[a].kind != steps_[b].kind) return false;
+        if (is_store(a))
+            return store(a).target.param == store(b).target.param && store(a).add == store(b).add;
+        return g_[steps_[a].index].op == g_[steps_[b].index].op;
+    }
+
+    // The patterns of a body of `length` steps at `begin`, read off its first two iterations.
+    bool derive(Loop& loop) const {
+        const std::size_t length = loop.length;
+        loop.operands.assign(length, {});
+        loop.targets.assign(length, {});
+        std::vector<NodeId> initial(length, no_node);
+        for (std::size_t j = 0; j < length; ++j) {
+            const std::size_t s0 = loop.begin + j, s1 = s0 + length;
+            if (!same_shape(s0, s1)) return false;
+            for (int k = 0; k < operand_count(s0); ++k) {
+                Pattern& pattern = loop.operands[j][static_cast<std::size_t>(k)];
+                if (!derive_operand(loop, operand(s0, k), operand(s1, k), pattern)) return false;
+                if (pattern.kind != Pattern::Kind::Previous) continue;
+                NodeId& first = initial[pattern.step]; // one value before the first iteration
+                if (first != no_node && first != pattern.node) return false;
+                first = pattern.node;
+            }
+            if (is_store(s0)) {
+                const std::size_t i0 = store(s0).target.index, i1 = store(s1).target.index;
+                loop.targets[j] = element_pattern(store(s0).target.param, i0, i1);
+            }
+        }
+        return true;
+    }
+
+    static Pattern element_pattern(std::size_t param, std::size_t i0, std::size_t i1) {
+        Pattern p;
+        p.kind = Pattern::Kind::Element;
+        p.param = static_cast<std::uint32_t>(param);
+        p.base = static_cast<std::int64_t>(i0);
+        p.stride = static_cast<std::int64_t>(i1) - static_cast<std::int64_t>(i0);
+        return p;
+    }
+
+    // The pattern of operands a0 (first iteration) and a1 (second).
+    bool derive_operand(const Loop& loop, NodeId a0, NodeId a1, Pattern& out) const {
+        out = Pattern{};
+        out.node = a0;
+        if (a0 == no_node || a1 == no_node || !is_statement(g_[a0].op) ||
+            !is_statement(g_[a1].op)) {
+            if (a0 == a1) return true; // Fixed
+            if (a0 == no_node || a1 == no_node || g_[a0].op != Op::Input ||
+                g_[a1].op != Op::Input || element(a0).param != element(a1).param)
+                return false;
+            out = element_pattern(element(a0).param, element(a0).index, element(a1).index);
+            return true;
+        }
+        const std::size_t d0 = position_[a0], d1 = position_[a1];
+        const std::size_t b0 = loop.begin, b1 = b0 + loop.length;
+        if (d1 >= b1) { // made earlier in the same iteration
+            out.kind = Pattern::Kind::Local;
+            out.step = static_cast<std::uint32_t>(d1 - b1);
+            return d0 == b0 + out.step;
+        }
+        if (d1 >= b0) { // made in the previous iteration; a0 comes from before the loop
+            out.kind = Pattern::Kind::Previous;
+            out.step = static_cast<std::uint32_t>(d1 - b0);
+            return d0 < b0;
+        }
+        if (a0 == a1) return true; // Fixed
+        // Both from before the loop: the same step of one earlier loop, at a regular stride.
+        const std::uint32_t l = loop_of_[d0];
+        if (l == none || l != loop_of_[d1]) return false;
+        const Loop& earlier = loops_[l];
+        const std::size_t j0 = (d0 - earlier.begin) % earlier.length;
+        if (j0 != (d1 - earlier.begin) % earlier.length) return false;
+        out.kind = Pattern::Kind::Gather;
+        out.loop = l;
+        out.step = static_cast<std::uint32_t>(j0);
+        out.base = static_cast<std::int64_t>((d0 - earlier.begin) / earlier.length);
+        out.stride = static_cast<std::int64_t>((d1 - earlier.begin) / earlier.length) - out.base;
+        return true;
+    }
+
+    // Whether iteration r (>= 2) follows the patterns.
+    bool matches(const Loop& loop, std::size_t r) const {
+        const std::size_t base = loop.begin + r * loop.length;
+        const auto ir = static_cast<std::int64_t>(r);
+        for (std::size_t j = 0; j < loop.length; ++j) {
+            const std::size_t s = base + j;
+            if (!same_shape(loop.begin + j, s)) return false;
+            for (int k = 0; k < operand_count(s); ++k)
+                if (!follows(loop, r, operand(s, k), loop.operands[j][static_cast<std::size_t>(k)]))
+                    return false;
+            if (is_store(s) && static_cast<std::int64_t>(store(s).target.index) !=
+                                   loop.targets[j].base + loop.targets[j].stride * ir)
+                return false;
+        }
+        return true;
+    }
+
+    bool follows(const Loop& loop, std::size_t r, NodeId a, const Pattern& p) const {
+        const auto ir = static_cast<std::int64_t>(r);
+        if (p.kind == Pattern::Kind::Fixed) return a == p.node;
+        if (a == no_node) return false;
+        if (p.kind == Pattern::Kind::Element)
+            return g_[a].op == Op::Input && element(a).param == p.param &&
+                   static_cast<std::int64_t>(element(a).index) == p.base + p.stride * ir;
+        const std::size_t d = position_[a];
+        if (d == none) return false;
+        const std::size_t base = loop.begin + r * loop.length;
+        if (p.kind == Pattern::Kind::Local) return d == base + p.step;
+        if (p.kind == Pattern::Kind::Previous) return d == base - loop.length + p.step;
+        if (loop_of_[d] != p.loop) return false; // Gather
+        const Loop& earlier = loops_[p.loop];
+        return (d - earlier.begin) % earlier.length == p.step &&
+               static_cast<std::int64_t>((d - earlier.begin) / earlier.length) ==
+                   p.base + p.stride * ir;
+    }
+
+    // Decides how each body value is kept, from who reads it outside its own iteration.
+    void mark_keeps() {
+        for (Loop& loop : loops_)
+            loop.keep.assign(loop.length, 0);
+        for (std::size_t s = 0; s < steps_.size(); ++s)
+            if (loop_of_[s] == none)
+                for (int k = 0; k < operand_count(s); ++k)
+                    read_from_outside(operand(s, k));
+        for (Loop& loop : loops_)
+            for (std::size_t j = 0; j < loop.length; ++j)
+                for (int k = 0; k < operand_count(loop.begin + j); ++k) {
+                    const Pattern& p = loop.operands[j][static_cast<std::size_t>(k)];
+                    if (p.kind == Pattern::Kind::Fixed || p.kind == Pattern::Kind::Previous)
+                        read_from_outside(p.node);
+                    if (p.kind == Pattern::Kind::Previous)
+                        loop.keep[p.step] |=
+                            j > p.step ? Loop::KeepState | Loop::KeepPrevious : Loop::KeepState;
+                    if (p.kind == Pattern::Kind::Gather)
+                        loops_[p.loop].keep[p.step] |= Loop::KeepArray;
+                }
+        if (k_.returns_value) read_from_outside(resolve_detach(g_, k_.returned));
+    }
+
+    void read_from_outside(NodeId a) {
+        if (a == no_node || position_[a] == none) return;
+        const std::size_t d = position_[a];
+        if (loop_of_[d] == none) return;
+        Loop& loop = loops_[loop_of_[d]];
+        const bool last = (d - loop.begin) / loop.length == loop.count - 1;
+        loop.keep[(d - loop.begin) % loop.length] |= last ? Loop::KeepState : Loop::KeepArray;
+    }
+
+    static constexpr std::uint64_t radix = 0x100000001B3ull;
+
+    const Kernel& k_;
+    const Graph& g_;
+    const std::vector<Step>& steps_;
+    const RerollOptions& options_;
+    std::vector<std::uint32_t> position_; // per node: its Value step, or none
+    std::vector<std::uint32_t> loop_of_;  // per step: the loop it belongs to, or none
+    std::vector<std::uint64_t> prefix_, power_;
+    std::vector<std::uint32_t> next_same_; // per step: the next step with its signature, or none
+    std::vector<Loop> loops_;
+};
+
+} // namespace
+
+std::vector<Loop> reroll(const Kernel& kernel, const std::vector<Step>& steps,
+                         const RerollOptions& options) {
+    return Reroller(kernel, steps, options).run();
+}
+
+} // namespace gradc
