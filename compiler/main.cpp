@@ -386,7 +386,8 @@ int inspect_command(const InspectArgs& args) {
     const std::string suffix = args.tangent ? "_jvp" : args.adjoint ? "_grad" : "";
     for (const Function& fn : compile_functions(source, {node_limit}, only)) {
         KernelOptions options;
-        for (const Kernel& k : build_kernels(fn, options))
+        const Function named = with_course_names(fn); // w3_dot, w3_bar in the printed programs
+        for (const Kernel& k : build_kernels(named, options))
             if (k.name == fn.name + suffix ||
                 (args.adjoint && fn.vector_valued && k.name == fn.name + "_vjp"))
                 fmt::print("{}", print_kernel(source, k));
