@@ -65,6 +65,10 @@ GRADC_SYM_UNARY(sigmoid, Sigmoid)
 Sym pow(Sym a, Sym b) {
     return make(*a.graph, Op::Pow, a, b);
 }
+// d(a/b)/db = -y/b; for a reciprocal (a = 1) that is -y*y: a product instead of a second division.
+Sym quotient_db(Sym a, Sym b, Sym y) {
+    return a.graph->is_constant(a.id, 1.0) ? -(y * y) : -y / b;
+}
 template <class T, class F> Sym select(Sym c, T t, F f) {
     Graph& g = *c.graph;
     return make(g, Op::Select, c, lift(g, t), lift(g, f));
