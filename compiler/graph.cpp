@@ -1,13 +1,55 @@
 #include "compiler/graph.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "compiler/simplify.hpp"
 #include "compiler/source.hpp"
 
 namespace gradc {
 
-Graph::Graph(std::size_t node_limit) : table_(1024, no_node), node_limit_(node_limit) {}
+void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
+#if defined(__linux__)
+    constexpr std::size_t mapped = std::size_t{2} << 20;
+    if (new_bytes >= mapped || old_bytes >= mapped) {
+        if (new_bytes == 0) {
+            munmap(old, old_bytes);
+            return nullptr;
+        }
+        void* block = old_bytes >= mapped ? mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE)
+                                          : mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (block == MAP_FAILED) throw std::bad_alloc();
+        madvise(block, new_bytes, MADV_HUGEPAGE); // only a hint: fine if it fails
+        if (old_bytes < mapped && old_bytes != 0) {
+            std::memcpy(block, old, old_bytes);
+            std::free(old);
+        }
+        return block;
+    }
+#endif
+    if (new_bytes == 0) {
+        std::free(old);
+        return nullptr;
+    }
+    void* block = std::realloc(old, new_bytes);
+    if (!block) throw std::bad_alloc();
+    return block;
+}
+
+Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {
+    data_->table.assign(1024, Slot{no_node, 0});
+}
+
+Graph::Data& Graph::own() {
+    if (data_.use_count() > 1) data_ = std::make_shared<Data>(*data_);
+    return *data_;
+}
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
@@ -25,7 +67,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     for (int i = 0; i < arity; ++i)
         all_constant = all_constant && is_constant(operands[i]);
     if (all_constant && op != Op::Detach) {
-        auto value_of = [&](int i) { return i < arity ? nodes_[operands[i]].value : 0.0; };
+        auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
@@ -33,17 +75,19 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
 }
 
 bool Graph::is_constant(NodeId id, double value) const {
-    return nodes_[id].op == Op::Const && nodes_[id].value == value;
+    const Node& node = (*this)[id];
+    return node.op == Op::Const && node.value == value;
 }
 
 void Graph::set_label(NodeId id, const std::string& label) {
-    if (nodes_[id].op == Op::Const || nodes_[id].op == Op::Input) return;
-    labels_.emplace(id, label);
+    const Op op = (*this)[id].op;
+    if (op == Op::Const || op == Op::Input || data_->labels.count(id)) return;
+    own().labels.emplace(id, label);
 }
 
 const std::string* Graph::label(NodeId id) const {
-    auto found = labels_.find(id);
-    return found == labels_.end() ? nullptr : &found->second;
+    auto found = data_->labels.find(id);
+    return found == data_->labels.end() ? nullptr : &found->second;
 }
 
 namespace {
@@ -60,52 +104,54 @@ std::array<NodeId, 3> canonical_args(const Node& node) {
 }
 } // namespace
 
-std::size_t Graph::hash(const Node& node) const {
+std::uint32_t Graph::hash(const Node& node) {
     std::uint64_t bits;
     std::memcpy(&bits, &node.value, sizeof bits);
     std::uint64_t h = static_cast<std::uint64_t>(node.op) * 0x9E3779B97F4A7C15ull;
     for (NodeId arg : canonical_args(node))
         h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
     h = (h ^ bits) * 0x9E3779B97F4A7C15ull;
-    return static_cast<std::size_t>(h ^ (h >> 32));
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
 NodeId Graph::intern(const Node& node) {
-    const std::size_t mask = table_.size() - 1;
-    for (std::size_t i = hash(node) & mask;; i = (i + 1) & mask) {
-        NodeId id = table_[i];
-        if (id == no_node) break;
-        const Node& other = nodes_[id];
+    const std::uint32_t h = hash(node);
+    const Data& shared = *data_;
+    const std::size_t mask = shared.table.size() - 1;
+    std::size_t i = h & mask;
+    for (;; i = (i + 1) & mask) {
+        const Slot slot = shared.table[i];
+        if (slot.id == no_node) break;
+        if (slot.hash != h) continue;
+        const Node& other = shared.nodes[slot.id];
         if (other.op == node.op && canonical_args(other) == canonical_args(node) &&
             std::memcmp(&other.value, &node.value, sizeof node.value) == 0)
-            return id;
+            return slot.id;
     }
-    if (nodes_.size() >= node_limit_)
+    if (shared.nodes.size() >= node_limit_)
         throw CompileError(origin_, "the expression unrolls past the node limit of " +
                                         std::to_string(node_limit_) + " SSA nodes");
-    const NodeId id = static_cast<NodeId>(nodes_.size());
-    nodes_.push_back(node);
-    if (2 * nodes_.size() > table_.size())
-        grow_table();
-    else {
-        for (std::size_t i = hash(node) & mask;; i = (i + 1) & mask)
-            if (table_[i] == no_node) {
-                table_[i] = id;
-                break;
-            }
-    }
+    Data& data = own();
+    const NodeId id = static_cast<NodeId>(data.nodes.size());
+    data.nodes.push_back(node);
+    data.table[i] = Slot{id, h}; // the empty slot the search ended at
+    if (2 * data.nodes.size() > data.table.size()) grow_table(data);
     return id;
 }
 
-void Graph::grow_table() {
-    table_.assign(table_.size() * 2, no_node);
-    const std::size_t mask = table_.size() - 1;
-    for (NodeId id = 0; id < nodes_.size(); ++id)
-        for (std::size_t i = hash(nodes_[id]) & mask;; i = (i + 1) & mask)
-            if (table_[i] == no_node) {
-                table_[i] = id;
-                break;
-            }
+void Graph::grow_table(Data& data) {
+    BlockArray<Slot> table;
+    table.assign(2 * data.table.size(), Slot{no_node, 0});
+    const std::size_t mask = table.size() - 1;
+    for (std::size_t old = 0; old < data.table.size(); ++old) {
+        const Slot slot = data.table[old];
+        if (slot.id == no_node) continue;
+        std::size_t i = slot.hash & mask;
+        while (table[i].id != no_node)
+            i = (i + 1) & mask;
+        table[i] = slot;
+    }
+    data.table.swap(table);
 }
 
 } // namespace gradc

@@ -9,9 +9,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "compiler/ops.hpp"
@@ -28,6 +32,60 @@ struct Node {
     double value;               // for Const
 };
 
+// Resizes a block from resize_block: from `old_bytes` (0: no block yet) to `new_bytes` (0: frees
+// it), keeping the contents. Blocks of 2 MB and more are memory mappings of their own that ask for
+// transparent huge pages and grow with mremap, which moves page table entries instead of bytes: a
+// graph of a million nodes then neither copies itself as it grows nor faults in 4 KB at a time.
+void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
+
+// A growable array of trivially copyable elements in a block from resize_block.
+template <class T> class BlockArray {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+  public:
+    BlockArray() = default;
+    BlockArray(const BlockArray& other) {
+        reserve(other.size_);
+        if (other.size_ != 0) std::memcpy(data_, other.data_, other.size_ * sizeof(T));
+        size_ = other.size_;
+    }
+    BlockArray& operator=(const BlockArray&) = delete;
+    ~BlockArray() { resize_block(data_, capacity_ * sizeof(T), 0); }
+
+    std::size_t size() const { return size_; }
+    T& operator[](std::size_t i) { return data_[i]; }
+    const T& operator[](std::size_t i) const { return data_[i]; }
+
+    void push_back(const T& value) {
+        if (size_ == capacity_) reserve(capacity_ == 0 ? 1024 : 2 * capacity_);
+        data_[size_++] = value;
+    }
+    void swap(BlockArray& other) {
+        std::swap(data_, other.data_);
+        std::swap(size_, other.size_);
+        std::swap(capacity_, other.capacity_);
+    }
+    // `n` copies of `value`, replacing the contents.
+    void assign(std::size_t n, const T& value) {
+        size_ = 0;
+        reserve(n);
+        for (; size_ < n; ++size_)
+            data_[size_] = value;
+    }
+
+  private:
+    void reserve(std::size_t n) {
+        if (n <= capacity_) return;
+        data_ = static_cast<T*>(resize_block(data_, capacity_ * sizeof(T), n * sizeof(T)));
+        capacity_ = n;
+    }
+
+    T* data_ = nullptr;
+    std::size_t size_ = 0, capacity_ = 0;
+};
+
+// A graph is a value, but copies share their nodes until one of them changes (copy-on-write): every
+// kernel starts as a copy of its function's graph, and the primal kernel never changes it.
 class Graph {
   public:
     explicit Graph(std::size_t node_limit = 10'000'000);
@@ -36,10 +94,10 @@ class Graph {
     NodeId input(std::uint32_t slot);
     NodeId apply(Op op, NodeId a, NodeId b = no_node, NodeId c = no_node);
 
-    const Node& operator[](NodeId id) const { return nodes_[id]; }
-    std::size_t size() const { return nodes_.size(); }
+    const Node& operator[](NodeId id) const { return data_->nodes[id]; }
+    std::size_t size() const { return data_->nodes.size(); }
     bool is_constant(NodeId id, double value) const;
-    bool is_constant(NodeId id) const { return nodes_[id].op == Op::Const; }
+    bool is_constant(NodeId id) const { return data_->nodes[id].op == Op::Const; }
 
     // The limit applies to what lowering unrolls; derivative programs lift it.
     void set_node_limit(std::size_t limit) { node_limit_ = limit; }
@@ -53,13 +111,22 @@ class Graph {
     const std::string* label(NodeId id) const;
 
   private:
-    NodeId intern(const Node& node); // the node, hash-consed
-    std::size_t hash(const Node& node) const;
-    void grow_table();
+    struct Slot {
+        NodeId id;          // no_node: empty
+        std::uint32_t hash; // the node's hash, so that growing the table need not read the nodes
+    };
+    struct Data {
+        BlockArray<Node> nodes;
+        BlockArray<Slot> table; // open addressing over nodes
+        std::unordered_map<NodeId, std::string> labels;
+    };
 
-    std::vector<Node> nodes_;
-    std::vector<NodeId> table_; // open addressing over nodes_, no_node = empty
-    std::unordered_map<NodeId, std::string> labels_;
+    Data& own();                     // the data, first copied if another graph shares it
+    NodeId intern(const Node& node); // the node, hash-consed
+    static std::uint32_t hash(const Node& node);
+    void grow_table(Data& data);
+
+    std::shared_ptr<Data> data_;
     std::uint32_t origin_ = 0;
     std::size_t node_limit_;
 };
