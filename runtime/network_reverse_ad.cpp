@@ -102,6 +102,10 @@ class ReverseAd {
                 std::string formula = partial == "1"    ? "$0"
                                       : partial == "-1" ? "-$0"
                                                         : "$0 * (" + partial + ")";
+                // x^2 doubles g instead of x (the same value unless 2 x overflows): squares sit
+                // next to the loss, where g is the seed times constants (for a batch of one a
+                // constant, and g + g folds) while x waits for the forward pass.
+                if (s.partials[k] == "2 * $0") formula = "($0 + $0) * $1";
                 emit_map(adjoint(x[k]), formula, args, s.out, s.offset);
             }
             break;
