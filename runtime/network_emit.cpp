@@ -45,6 +45,11 @@ class Emitter {
             if (s.out == net.output &&
                 (s.kind == StepKind::Softmax || s.kind == StepKind::LogSoftmax))
                 scores_ = s.args[0];
+        for (const std::vector<Step>* steps : {&graph_.forward, &graph_.backward})
+            for (const Step& s : *steps) {
+                stepped_.insert(s.out);
+                stepped_.insert(s.args.begin(), s.args.end());
+            }
     }
 
     std::string header();
@@ -84,7 +89,8 @@ class Emitter {
     const EmitOptions& options_;
     int tile_;
     int label_ = -1;
-    int scores_ = -1;    // what count_correct takes the argmax of
+    int scores_ = -1;       // what count_correct takes the argmax of
+    std::set<int> stepped_; // tensors that some step reads or writes (fusion leaves others unused)
     bool local_ = false; // tensors are the fused sample step's locals (v_name), not State members
 };
 
@@ -574,8 +580,10 @@ std::string Emitter::state() {
         "        alignas(64) Scalar moment2[num_params];\n"
         "        long steps = 0;\n"
         "        gradc_rt::Random random;\n";
-    for (const Tensor& t : graph_.tensors) {
-        if (!stored(t)) continue;
+    for (std::size_t id = 0; id < graph_.tensors.size(); ++id) {
+        const Tensor& t = graph_.tensors[id];
+        if (!stored(t) || (t.role == Role::Value && !stepped_.count(static_cast<int>(id))))
+            continue;
         int rows = t.batched ? tile_ : 1;
         int size = t.classes ? 1 : t.size();
         out += fmt::format("        alignas(64) Scalar {}[{}];{}\n", t.name, rows * size,

@@ -783,11 +783,43 @@ void Lowering::lower(const ast::Network& network) {
     if (net_.output < 0) throw CompileError(network.name.offset, "the network has no output");
 }
 
+// `A @ B + c` (a dense layer, or written out) becomes `out = c; out += A @ B` when the product has
+// no other use: the product accumulates onto the bias, so that each of its sums starts from the
+// bias (gemm_nt) instead of waiting for the product to add it, no pass of its own adds it, and the
+// adjoint of `out` is the product's without a copy. The product's tensor is left unused.
+void fuse_bias(Network& net) {
+    Graph& g = net.graph;
+    std::vector<int> uses(g.tensors.size(), 0);
+    for (const Step& s : g.forward)
+        for (int a : s.args)
+            ++uses[static_cast<std::size_t>(a)];
+    for (std::size_t k = 0; k + 1 < g.forward.size(); ++k) {
+        Step product = g.forward[k], sum = g.forward[k + 1];
+        const int p = product.out;
+        if (product.kind != StepKind::Gemm || product.accumulate || sum.kind != StepKind::Map ||
+            sum.formula != "$0 + $1" || (sum.args[0] == p) == (sum.args[1] == p) ||
+            uses[static_cast<std::size_t>(p)] != 1 || p == net.output || p == net.loss)
+            continue;
+        const int bias = sum.args[0] == p ? sum.args[1] : sum.args[0];
+        const Tensor &out = g.tensors[static_cast<std::size_t>(sum.out)],
+                     &t = g.tensors[static_cast<std::size_t>(p)];
+        if (out.dims != t.dims || out.batched != t.batched) continue;
+        sum.formula = "$0";
+        sum.args = {bias};
+        sum.partials = {"1"};
+        product.out = sum.out;
+        product.accumulate = true;
+        g.forward[k] = sum;
+        g.forward[k + 1] = product;
+    }
+}
+
 } // namespace
 
 Network lower_network(const net_ast::Network& ast) {
     Network net;
     Lowering(net).lower(ast);
+    fuse_bias(net);
     return net;
 }
 

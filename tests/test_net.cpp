@@ -206,6 +206,20 @@ TEST_CASE("net: Model::gradient matches central finite differences for every lay
   u = atan(w) + erf(w) + tan(t) + hypot(w, c) + atan2(w, 2) + log(3, 2 + w * w) + cbrt(w + 5) + sinh(t) + cosh(t) + asinh(w) + acosh(2 + w * w) + atanh(t) + asin(t) + acos(t) + log2(2 + w * w) + log10(2 + w * w) + floor(w) + ceil(w) + sign(w) + heaviside(w) + softplus(w) + relu(w)
   loss 0.5 * (sum(s) - y)^2 + mean(s) + max(s) + dot(s, s) * c + sum(k^3) / 3 + sum(sigmoid(k) * tanh(k)) + sum(u)
 })"},
+        {"biases", R"(network biases {
+  input x[3]
+  input u[2]
+  target y[2]
+  param W[2, 3] = uniform(-1, 1)
+  param b[2] = [0.1, -0.2]
+  param c = 0.3
+  p = W @ x
+  a = p + b
+  q = W @ x + u
+  r = c + W @ x
+  s = W @ x + W @ x
+  loss 0.5 * sum((a * p + q * r + s - y)^2)
+})"},
     };
     const std::string dir = test::work_dir("net_gradients");
     std::string program = emit_headers(dir, networks, "double");
@@ -264,6 +278,7 @@ int main() {
     std::printf("soft %.1e\n", check<soft::Model>(2));
     std::printf("perceptron %.1e\n", check<perceptron::Model>(3));
     std::printf("tensor_ops %.1e\n", check<tensor_ops::Model>(0));
+    std::printf("biases %.1e\n", check<biases::Model>(0));
 }
 )";
     test::write_file(dir + "/main.cpp", program);
@@ -278,7 +293,7 @@ int main() {
         CHECK(error < 1e-6);
         ++checked;
     }
-    CHECK(checked == 7);
+    CHECK(checked == 8);
 }
 
 TEST_CASE("net: emitted headers compile warning-free with g++ and clang++, float and double") {
@@ -296,6 +311,24 @@ TEST_CASE("net: emitted headers compile warning-free with g++ and clang++, float
             CHECK_MESSAGE(result.err == "", result.err);
         }
     }
+}
+
+TEST_CASE("net: a product accumulates onto its bias; a square's adjoint doubles the seed side") {
+    const std::string header =
+        net::compile_network(SourceFile("td1.net", td1_text), net::CompileOptions{});
+    // sigmoid(W1 @ x + b1): t1 starts as the bias, the product adds to it, its adjoint is t1's.
+    CHECK(header.find("        // t1\n"
+                      "        for (int b = 0; b < n; ++b)\n"
+                      "            for (int i = 0; i < 2; ++i)\n"
+                      "                v_t1[b * 2 + i] = s.theta[4 + i];\n"
+                      "        // t1 +=\n"
+                      "        gradc_rt::gemm_nt<2, 2>(n, v_x, s.theta + 0, v_t1, true);\n") !=
+          std::string::npos);
+    CHECK(header.find("gradc_rt::gemm<2>(2, n, v_t1_bar, 1, 2, v_x, grad + 0, true);") !=
+          std::string::npos);
+    CHECK(header.find("Scalar t0[") == std::string::npos); // the product's own tensor is gone
+    // 0.5 * sum((y - o)^2): the seed's side doubles, so for one sample it folds to a constant.
+    CHECK(header.find("v_t6_bar[b] = (v_t7_bar[b] + v_t7_bar[b]) * v_t6[b];") != std::string::npos);
 }
 
 TEST_CASE("net: the output is deterministic") {

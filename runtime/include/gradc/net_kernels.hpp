@@ -5,9 +5,9 @@
 #define GRADC_NET_KERNELS
 namespace gradc_rt {
 
-// C[i][j] (+)= sum_p A[i * ars + p * acs] * B[p * Cols + j] for i < rows, p < inner, j < Cols.
-// The columns are processed in blocks of four SIMD vectors, four rows at a time, with the
-// accumulators in registers: B is read contiguously and each A element is broadcast.
+// C[i][j] (+)= sum_p A[i * ars + p * acs] * B[p * Cols + j] for i < rows, p < inner, j < Cols
+// (inner >= 1). The columns are processed in blocks of four SIMD vectors, four rows at a time, with
+// the accumulators in registers: B is read contiguously and each A element is broadcast.
 template <int Cols, class T>
 inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
                  const T* __restrict b, T* __restrict c, bool accumulate) {
@@ -46,10 +46,14 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
         const int first = r < i ? blocked : 0;
         if (first == Cols) continue;
         T* out = c + r * Cols;
-        if (!accumulate)
+        long p = 0;
+        if (!accumulate) { // the first product assigns: no zeroing, no `0 + s * b` to wait for
+            const T s = a[r * ars];
             for (int j = first; j < Cols; ++j)
-                out[j] = T(0);
-        for (long p = 0; p < inner; ++p) {
+                out[j] = s * b[j];
+            p = 1;
+        }
+        for (; p < inner; ++p) {
             const T s = a[r * ars + p * acs];
             const T* row = b + p * Cols;
             for (int j = first; j < Cols; ++j)
@@ -60,15 +64,18 @@ inline void gemm(int rows, int inner, const T* __restrict a, int ars, int acs,
 
 // C[i * Cols + j] (+)= sum_p A[i * Inner + p] * B[j * Inner + p] for i < rows, j < Cols: the
 // product with B transposed, as dot products of contiguous rows. Blocks of four rows of A by four
-// of B keep sixteen vector partial sums in registers; their lanes are added at the end.
+// of B keep sixteen vector partial sums in registers; their lanes are added at the end, to C's
+// start (0, or C when accumulating).
 template <int Inner, int Cols, class T>
 inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* __restrict c,
                     bool accumulate) {
     typedef T vec __attribute__((vector_size(64), aligned(alignof(T)), may_alias));
     constexpr int lanes = static_cast<int>(64 / sizeof(T));
     constexpr int vectorized = Inner / lanes * lanes;
-    auto dot = [&](const T* x, const T* y) { // over the whole row
-        T sum = 0;
+    // `sum` plus the dot product of two whole rows. Starting from C (a layer's bias, written
+    // before the product) rather than adding it last keeps it off the chain of dependent
+    // additions: in a tiny network the sum is ready one multiply-add after the last input.
+    auto dot = [&](T sum, const T* x, const T* y) {
         if constexpr (vectorized > 0) {
             vec acc = {};
             for (int p = 0; p < vectorized; p += lanes)
@@ -80,7 +87,7 @@ inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* _
             sum += x[p] * y[p];
         return sum;
     };
-    auto store = [&](long at, T value) { c[at] = accumulate ? c[at] + value : value; };
+    auto start = [&](long at) { return accumulate ? c[at] : T(0); };
     long i = 0;
     for (; vectorized > 0 && i + 4 <= rows; i += 4) {
         const T* ai = a + i * Inner;
@@ -100,21 +107,22 @@ inline void gemm_nt(int rows, const T* __restrict a, const T* __restrict b, T* _
             }
             for (int r = 0; r < 4; ++r)
                 for (int q = 0; q < 4; ++q) {
-                    T sum = 0;
+                    const long at = (i + r) * Cols + j + q;
+                    T sum = start(at);
                     for (int l = 0; l < lanes; ++l)
                         sum += acc[r][q][l];
                     for (int p = vectorized; p < Inner; ++p)
                         sum += ai[r * Inner + p] * bj[q * Inner + p];
-                    store((i + r) * Cols + j + q, sum);
+                    c[at] = sum;
                 }
         }
         for (long r = i; r < i + 4; ++r) // the last columns
             for (long q = j; q < Cols; ++q)
-                store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
+                c[r * Cols + q] = dot(start(r * Cols + q), a + r * Inner, b + q * Inner);
     }
     for (long r = i; r < rows; ++r) // the last rows
         for (long q = 0; q < Cols; ++q)
-            store(r * Cols + q, dot(a + r * Inner, b + q * Inner));
+            c[r * Cols + q] = dot(start(r * Cols + q), a + r * Inner, b + q * Inner);
 }
 
 // splitmix64: the same numbers on every platform and compiler.
