@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -121,6 +122,13 @@ class KernelEmitter {
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
     static constexpr std::uint32_t label_bit = 1u << 31;
 
+    // A loop's counter i runs start, start + step, ... (step is 1 or -1); iteration r is
+    // (i - start) / step.
+    struct Counter {
+        std::int64_t start = 0, step = 1;
+    };
+    static std::int64_t ssize(std::size_t n) { return static_cast<std::int64_t>(n); }
+
     // A statement, or a whole loop.
     struct Unit {
         std::size_t begin, end; // steps
@@ -185,6 +193,8 @@ class KernelEmitter {
             units_.push_back({s, end, l});
             s = end;
         }
+        for (const Loop& loop : loops_)
+            counters_.push_back(counter_of(loop));
         arrays_.resize(loops_.size());
         previous_.resize(loops_.size());
         array_base_.resize(loops_.size());
@@ -295,7 +305,7 @@ class KernelEmitter {
             for (std::size_t j = 0; j < loops_[l].length; ++j)
                 if (loops_[l].keep[j] & Loop::KeepArray) {
                     array_base_[l][j] = size;
-                    size += loops_[l].count;
+                    size += array_size(l);
                 }
         }
         return std::max<std::size_t>(size, 1);
@@ -340,18 +350,22 @@ class KernelEmitter {
     void loop(std::uint32_t l) {
         const Loop& loop = loops_[l];
         if (index_.empty()) index_ = names_.claim("i");
+        counter_ = counters_[l];
         arrays_[l].resize(loop.length);
         previous_[l].resize(loop.length);
         for (std::size_t j = 0; j < loop.length; ++j) {
             if (is_store(loop.begin + j)) continue;
             const NodeId n = first(loop, j);
-            claim_name(n);
+            claim_loop_name(loop, j);
             const std::uint8_t keep = loop.keep[j];
             if (keep & Loop::KeepArray && !split_) {
                 arrays_[l][j] = names_.claim(name(n) + "_all");
-                write("    {}{} {}[{}];\n",
-                      loop.count * sizeof(double) > (1u << 20) ? "static thread_local " : "",
-                      type_of(n), arrays_[l][j], loop.count);
+                // Arrays live on the stack up to 512 KiB in all, beyond in thread-local storage.
+                const std::size_t bytes = array_size(l) * sizeof(double);
+                const bool on_stack = stack_bytes_ + bytes <= (1u << 19);
+                if (on_stack) stack_bytes_ += bytes;
+                write("    {}{} {}[{}];\n", on_stack ? "" : "static thread_local ", type_of(n),
+                      arrays_[l][j], array_size(l));
             }
             if (keep & Loop::KeepPrevious) previous_[l][j] = names_.claim(name(n) + "_prev");
             if (keep & Loop::KeepState) {
@@ -363,7 +377,11 @@ class KernelEmitter {
                           : value_text(initial));
             }
         }
-        write("    for (int {0} = 0; {0} < {1}; ++{0}) {{\n", index_, loop.count);
+        const std::int64_t last = counter_.start + counter_.step * (ssize(loop.count) - 1);
+        if (counter_.step > 0)
+            write("    for (int {0} = {1}; {0} <= {2}; ++{0}) {{\n", index_, counter_.start, last);
+        else
+            write("    for (int {0} = {1}; {0} >= {2}; --{0}) {{\n", index_, counter_.start, last);
         for (std::size_t j = 0; j < loop.length; ++j)
             if (!previous_[l][j].empty())
                 write("        const {} {} = {};\n", type_of(first(loop, j)), previous_[l][j],
@@ -407,8 +425,9 @@ class KernelEmitter {
         return no_node;
     }
 
-    void claim_name(NodeId n) {
-        const std::string* label = g_.label(n);
+    // Names node n after its label, or as the next temporary when it has none.
+    void claim_name(NodeId n) { claim_name(n, g_.label(n)); }
+    void claim_name(NodeId n, const std::string* label) {
         if (!label) {
             name_of_[n] = temporaries_++;
             return;
@@ -416,6 +435,70 @@ class KernelEmitter {
         name_of_[n] = static_cast<std::uint32_t>(labels_.size()) | label_bit;
         labels_.push_back(names_.claim(*label));
     }
+
+    // Two labels that differ only in one number (`a_3`, `a_4`): what comes before and after it,
+    // and the two numbers.
+    struct Numbered {
+        std::string before, after;
+        std::int64_t first, second;
+    };
+    static std::optional<Numbered> numbered(const std::string& a, const std::string& b) {
+        auto digit = [](char c) { return c >= '0' && c <= '9'; };
+        std::size_t prefix = 0, suffix = 0;
+        while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix])
+            ++prefix;
+        while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+               a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
+            ++suffix;
+        while (prefix > 0 && digit(a[prefix - 1]))
+            --prefix;
+        while (suffix > 0 && digit(a[a.size() - suffix]))
+            --suffix;
+        const std::string x = a.substr(prefix, a.size() - prefix - suffix),
+                          y = b.substr(prefix, b.size() - prefix - suffix);
+        auto number = [&](const std::string& t) {
+            return !t.empty() && t.size() < 10 && std::all_of(t.begin(), t.end(), digit);
+        };
+        if (a == b || !number(x) || !number(y)) return std::nullopt;
+        return Numbered{a.substr(0, prefix), a.substr(a.size() - suffix), std::stoll(x),
+                        std::stoll(y)};
+    }
+    std::optional<Numbered> numbered(const Loop& loop, std::size_t j) const {
+        const std::string *a = g_.label(steps_[loop.begin + j].index),
+                          *b = g_.label(steps_[loop.begin + loop.length + j].index);
+        if (!a || !b) return std::nullopt;
+        return numbered(*a, *b);
+    }
+
+    // The loop counter runs over the element numbers of the first body value with numbered labels
+    // (`a_1`, `a_2`, ...), so that the body reads `a_i = x[i] * x[i]`; else over the indices of
+    // the first parameter element read one by one (`x[i]`), or stored; else from 0 up.
+    Counter counter_of(const Loop& loop) const {
+        for (std::size_t j = 0; j < loop.length; ++j)
+            if (!is_store(loop.begin + j))
+                if (auto n = numbered(loop, j); n && std::abs(n->second - n->first) == 1)
+                    return {n->first, n->second - n->first};
+        auto one_by_one = [](const Pattern& p) {
+            return p.kind == Pattern::Kind::Element && (p.stride == 1 || p.stride == -1);
+        };
+        for (std::size_t j = 0; j < loop.length; ++j)
+            for (const Pattern& p : loop.operands[j])
+                if (one_by_one(p)) return {p.base, p.stride};
+        for (std::size_t j = 0; j < loop.length; ++j)
+            if (is_store(loop.begin + j) && one_by_one(loop.targets[j]))
+                return {loop.targets[j].base, loop.targets[j].stride};
+        return {};
+    }
+
+    // A body step is named after its numbered labels with the counter for the number (`a_i`) when
+    // the counter is that number; otherwise it is a temporary.
+    void claim_loop_name(const Loop& loop, std::size_t j) {
+        const auto n = numbered(loop, j);
+        const std::string name = n ? n->before + index_ + n->after : std::string();
+        const bool fits = n && n->first == counter_.start && n->second - n->first == counter_.step;
+        claim_name(steps_[loop.begin + j].index, fits ? &name : nullptr);
+    }
+
     std::string name(NodeId n) const {
         const std::uint32_t id = name_of_[n];
         return id & label_bit ? labels_[id & ~label_bit] : fmt::format("t{}", id);
@@ -426,13 +509,17 @@ class KernelEmitter {
         return k_.params[param].scalar ? "*" + name : fmt::format("{}[{}]", name, index);
     }
 
-    // `base + stride * i` as C++.
+    // `base + stride * r` as C++, for iteration r of the loop being written: r is (i - start) /
+    // step for the counter i, so this is (base - stride * step * start) + stride * step * i.
     std::string affine(std::int64_t base, std::int64_t stride) const {
         if (stride == 0) return std::to_string(base);
-        const std::int64_t size = stride < 0 ? -stride : stride;
+        const std::int64_t slope = stride * counter_.step;
+        const std::int64_t offset = base - slope * counter_.start;
+        const std::int64_t size = slope < 0 ? -slope : slope;
         const std::string term = size == 1 ? index_ : fmt::format("{} * {}", size, index_);
-        if (stride < 0) return fmt::format("{} - {}", base, term);
-        return base == 0 ? term : fmt::format("{} + {}", term, base);
+        if (slope < 0) return fmt::format("{} - {}", offset, term);
+        if (offset == 0) return term;
+        return fmt::format("{} {} {}", term, offset < 0 ? '-' : '+', offset < 0 ? -offset : offset);
     }
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
@@ -442,14 +529,21 @@ class KernelEmitter {
         return info(g_[n].op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
     }
 
-    // Body step j of loop l in iteration base + stride * i.
+    // Loop arrays are indexed by the loop's counter: a_i_all[i] holds a_i.
+    std::size_t array_size(std::uint32_t l) const {
+        const Counter& c = counters_[l];
+        return static_cast<std::size_t>(c.step > 0 ? c.start + ssize(loops_[l].count)
+                                                   : c.start + 1);
+    }
+
+    // Body step j of loop l in its iteration base + stride * r, r the iteration being written.
     std::string array_text(std::uint32_t l, std::size_t j, std::int64_t base,
                            std::int64_t stride) const {
         const NodeId n = first(loops_[l], j);
-        if (split_)
-            return slot_text(n,
-                             affine(static_cast<std::int64_t>(array_base_[l][j]) + base, stride));
-        return fmt::format("{}[{}]", arrays_[l][j], affine(base, stride));
+        const Counter& c = counters_[l];
+        const std::int64_t at = c.start + c.step * base, slope = c.step * stride;
+        if (split_) return slot_text(n, affine(ssize(array_base_[l][j]) + at, slope));
+        return fmt::format("{}[{}]", arrays_[l][j], affine(at, slope));
     }
 
     // The text of a value where straight-line code reads it.
@@ -545,6 +639,9 @@ class KernelEmitter {
     std::vector<std::vector<std::string>> arrays_, previous_; // per loop and body step: names
     std::vector<std::vector<std::size_t>> array_base_;        // per loop and body step: in `s`
     std::string index_;                                       // the loop counter's name
+    std::vector<Counter> counters_;                           // per loop
+    Counter counter_;                                         // of the loop being written
+    std::size_t stack_bytes_ = 0;                             // of the arrays on the stack
     bool split_ = false;
     std::vector<std::size_t> unit_part_;
     std::vector<std::uint32_t> part_of_step_;

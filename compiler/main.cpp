@@ -123,9 +123,13 @@ int compile_command(CompileArgs args) {
         command_line += " --fn " + f;
     if (args.no_loops) command_line += " --no-loops";
     write_output(args.output, [&](std::ostream& out) {
-        HeaderWriter header(
-            out, source,
-            {args.name_space, args.type, command_line, args.part_size, !args.no_loops});
+        EmitOptions emit;
+        emit.name_space = args.name_space;
+        emit.scalar_type = args.type;
+        emit.command_line = command_line;
+        emit.statements_per_part = args.part_size;
+        emit.loops = !args.no_loops;
+        HeaderWriter header(out, source, emit);
         for (const Function& fn : functions)
             for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
         header.finish();

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::size_t max_length = 2048; // the longest loop body tried
 constexpr int max_candidates = 8;        // body lengths tried at one start
+constexpr std::size_t lookahead = 16;    // later starts tried for a loop found
 constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
 
 std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
@@ -36,6 +37,11 @@ class Reroller {
                 ++p;
                 continue;
             }
+            // A loop found at p may be better started a few steps later: a rotation that lines up
+            // with the terms may need a body half as long.
+            for (std::size_t q = p + 1; q < p + std::min<std::size_t>(loop.length, lookahead); ++q)
+                if (Loop later = best_loop_at(q); later.count > 0 && saving(later) > saving(loop))
+                    loop = std::move(later);
             for (std::size_t s = loop.begin; s < loop.end(); ++s)
                 loop_of_[s] = static_cast<std::uint32_t>(loops_.size());
             p = loop.end();
@@ -68,20 +74,31 @@ class Reroller {
         std::uint64_t h = is_store(s)
                               ? mix(1000, store(s).target.param * 2 + (store(s).add ? 1 : 0))
                               : mix(0, static_cast<std::uint64_t>(g_[steps_[s].index].op));
-        for (int k = 0; k < operand_count(s); ++k) {
-            const NodeId a = operand(s, k);
-            if (a == no_node)
-                h = mix(h, 1);
-            else if (g_[a].op == Op::Const) {
-                std::uint64_t bits;
-                std::memcpy(&bits, &g_[a].value, sizeof bits);
-                h = mix(mix(h, 2), bits);
-            } else if (g_[a].op == Op::Input)
-                h = mix(mix(h, 3), element(a).param);
-            else
-                h = mix(h, 4);
-        }
+        std::uint64_t kinds[3] = {0, 0, 0};
+        for (int k = 0; k < operand_count(s); ++k)
+            kinds[k] = operand_kind(operand(s, k));
+        if (swappable(s) && kinds[1] < kinds[0]) std::swap(kinds[0], kinds[1]);
+        for (int k = 0; k < operand_count(s); ++k)
+            h = mix(h, kinds[k]);
         return h;
+    }
+
+    std::uint64_t operand_kind(NodeId a) const {
+        if (a == no_node) return 1;
+        if (g_[a].op == Op::Const) {
+            std::uint64_t bits;
+            std::memcpy(&bits, &g_[a].value, sizeof bits);
+            return mix(2, bits);
+        }
+        if (g_[a].op == Op::Input) return mix(3, element(a).param);
+        return 4;
+    }
+
+    // IEEE addition and multiplication are commutative, so a body may read `a + b` where one
+    // iteration has `b + a`.
+    bool swappable(std::size_t s) const {
+        return !is_store(s) &&
+               (g_[steps_[s].index].op == Op::Add || g_[steps_[s].index].op == Op::Mul);
     }
 
     // Signatures, their prefix hashes (so two runs of steps compare in O(1)), and for each step the
@@ -112,10 +129,13 @@ class Reroller {
         return prefix_[begin + length] - prefix_[begin] * power_[length];
     }
 
-    // The loop starting at p that covers the most steps; count 0 when there is none.
+    // How many statements a loop saves: the steps it covers less its body.
+    static std::size_t saving(const Loop& loop) { return (loop.count - 1) * loop.length; }
+
+    // The loop starting at p that saves the most; count 0 when there is none.
     Loop best_loop_at(std::size_t p) {
         Loop best;
-        std::size_t best_cover = std::max<std::size_t>(options_.min_steps, 1) - 1;
+        std::size_t best_saving = 0;
         int tries = 0;
         for (std::size_t q = next_same_[p];
              q != none && q - p <= max_length && tries < max_candidates;
@@ -132,10 +152,10 @@ class Reroller {
                    matches(loop, count))
                 ++count;
             if (count < std::max<std::size_t>(options_.min_iterations, 2) ||
-                count * length <= best_cover)
+                count * length < options_.min_steps || (count - 1) * length <= best_saving)
                 continue;
             loop.count = count;
-            best_cover = count * length;
+            best_saving = (count - 1) * length;
             best = std::move(loop);
         }
         return best;
@@ -157,9 +177,17 @@ class Reroller {
         for (std::size_t j = 0; j < length; ++j) {
             const std::size_t s0 = loop.begin + j, s1 = s0 + length;
             if (!same_shape(s0, s1)) return false;
+            auto& patterns = loop.operands[j];
+            auto derive_all = [&](bool swap) {
+                for (int k = 0; k < operand_count(s0); ++k)
+                    if (!derive_operand(loop, operand(s0, k), operand(s1, swap ? 1 - k : k),
+                                        patterns[static_cast<std::size_t>(k)]))
+                        return false;
+                return true;
+            };
+            if (!derive_all(false) && !(swappable(s0) && derive_all(true))) return false;
             for (int k = 0; k < operand_count(s0); ++k) {
-                Pattern& pattern = loop.operands[j][static_cast<std::size_t>(k)];
-                if (!derive_operand(loop, operand(s0, k), operand(s1, k), pattern)) return false;
+                const Pattern& pattern = patterns[static_cast<std::size_t>(k)];
                 if (pattern.kind != Pattern::Kind::Previous) continue;
                 NodeId& first = initial[pattern.step]; // one value before the first iteration
                 if (first != no_node && first != pattern.node) return false;
@@ -229,9 +257,15 @@ class Reroller {
         for (std::size_t j = 0; j < loop.length; ++j) {
             const std::size_t s = base + j;
             if (!same_shape(loop.begin + j, s)) return false;
-            for (int k = 0; k < operand_count(s); ++k)
-                if (!follows(loop, r, operand(s, k), loop.operands[j][static_cast<std::size_t>(k)]))
-                    return false;
+            const auto& patterns = loop.operands[j];
+            auto follow_all = [&](bool swap) {
+                for (int k = 0; k < operand_count(s); ++k)
+                    if (!follows(loop, r, operand(s, swap ? 1 - k : k),
+                                 patterns[static_cast<std::size_t>(k)]))
+                        return false;
+                return true;
+            };
+            if (!follow_all(false) && !(swappable(s) && follow_all(true))) return false;
             if (is_store(s) && static_cast<std::int64_t>(store(s).target.index) !=
                                    loop.targets[j].base + loop.targets[j].stride * ir)
                 return false;

@@ -630,7 +630,9 @@ TEST_CASE(
         const std::string header = ns + ".hpp";
         // Every third file is emitted in parts of a few statements, so that the code that splits
         // long kernels (and passes values between parts) is compiled and checked too.
-        EmitOptions options{ns, "double", "--hessian"};
+        EmitOptions options;
+        options.name_space = ns;
+        options.command_line = "--hessian";
         if (f % 3 == 2) options.statements_per_part = 1 + f % 4;
         // Every other file re-rolls any run that repeats twice, so that loops of every shape
         // (strides, values carried from one iteration to the next, arrays read by later loops,
@@ -677,7 +679,10 @@ TEST_CASE("differential: emitted C++ with --type float compiles under -Wconversi
         std::vector<Kernel> all;
         for (const auto& ks : files[f]->kernels)
             all.insert(all.end(), ks.begin(), ks.end());
-        EmitOptions options{ns, "float", "--type float"};
+        EmitOptions options;
+        options.name_space = ns;
+        options.scalar_type = "float";
+        options.command_line = "--type float";
         if (f % 2 == 1) options.reroll = {2, 2}; // loops wherever a run repeats
         write_file(dir + "/" + ns + ".hpp", emit_header(files[f]->source, all, options));
         headers.push_back(ns + ".hpp");
@@ -707,7 +712,9 @@ TEST_CASE("differential: emitting is deterministic (API and CLI, byte for byte)"
             std::vector<Kernel> all;
             for (const auto& ks : cf.kernels)
                 all.insert(all.end(), ks.begin(), ks.end());
-            EmitOptions options{"random", "double", "--hessian"};
+            EmitOptions options;
+            options.name_space = "random";
+            options.command_line = "--hessian";
             options.reroll = {2, 2};
             return emit_header(cf.source, all, options);
         };
