@@ -1,9 +1,8 @@
 #include "compiler/lower.hpp"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -25,10 +24,39 @@ namespace x3 = boost::spirit::x3;
 
 namespace {
 
+// The nodes of a lowered expression, in a list that holds a single node without allocating:
+// lowering passes scalars around all the time.
+class Elements {
+  public:
+    Elements() = default;
+    Elements(std::initializer_list<NodeId> ids) {
+        for (NodeId id : ids)
+            push_back(id);
+    }
+
+    std::size_t size() const { return many_.empty() ? (one_ != no_node ? 1 : 0) : many_.size(); }
+    const NodeId* begin() const { return many_.empty() ? &one_ : many_.data(); }
+    const NodeId* end() const { return begin() + size(); }
+    NodeId operator[](std::size_t i) const { return begin()[i]; }
+
+    void push_back(NodeId id) {
+        if (many_.empty() && one_ == no_node) {
+            one_ = id;
+            return;
+        }
+        if (many_.empty()) many_.push_back(one_);
+        many_.push_back(id);
+    }
+
+  private:
+    NodeId one_ = no_node;     // the only node, while many_ is empty
+    std::vector<NodeId> many_; // all nodes, once there are two or more
+};
+
 // A lowered expression: a scalar, vector or matrix of nodes (row-major).
 struct Value {
     std::vector<std::size_t> dims;
-    std::vector<NodeId> elements;
+    Elements elements;
 
     bool scalar() const { return dims.empty(); }
 };
@@ -41,6 +69,41 @@ std::string describe(const Value& v) {
 
 std::string describe_dims(const std::vector<std::size_t>& dims) {
     return describe(Value{dims, {}});
+}
+
+// The op of a binary operator's spelling; none for `%`, which only index expressions allow.
+std::optional<Op> binary_op(const std::string& spelling) {
+    switch (spelling[0]) {
+    case '+':
+        return Op::Add;
+    case '-':
+        return Op::Sub;
+    case '*':
+        return Op::Mul;
+    case '/':
+        return Op::Div;
+    case '^':
+        return Op::Pow;
+    case '<':
+        return spelling.size() == 1 ? Op::Lt : Op::Le;
+    case '>':
+        return spelling.size() == 1 ? Op::Gt : Op::Ge;
+    case '=':
+        return Op::Eq;
+    case '!':
+        return Op::Ne;
+    case 'a':
+        return Op::And;
+    case 'o':
+        return Op::Or;
+    default:
+        return std::nullopt;
+    }
+}
+
+bool is_comparison(Op op) {
+    return op == Op::Lt || op == Op::Le || op == Op::Gt || op == Op::Ge || op == Op::Eq ||
+           op == Op::Ne;
 }
 
 template <class T> const T& unwrap(const T& node) {
@@ -212,7 +275,7 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
     if (result.dims.size() > 1)
         result.dims = {result.elements.size()}; // a matrix returns row-major
     out.vector_valued = !result.scalar();
-    out.outputs = std::move(result.elements);
+    out.outputs.assign(result.elements.begin(), result.elements.end());
     return out;
 }
 
@@ -287,12 +350,9 @@ Value Lowerer::lower(const ast::Expr& expr) {
 }
 
 Value Lowerer::lower(const ast::Number& node) {
-    errno = 0;
-    char* end = nullptr;
-    double value = std::strtod(node.text.c_str(), &end);
-    if (errno == ERANGE && std::isinf(value))
+    if (std::isinf(node.value))
         fail(node.offset, fmt::format("the number {} is too large for a double", node.text));
-    return scalar_value(constant(node.offset, value));
+    return scalar_value(constant(node.offset, node.value));
 }
 
 Value Lowerer::lower(const ast::Identifier& node) {
@@ -309,9 +369,10 @@ Value Lowerer::lower(const ast::Identifier& node) {
 Value Lowerer::lower(const ast::Unary& node) {
     Value operand = lower(node.operand);
     const std::size_t at = ast::offset_of(node.operand);
-    if (node.op == "not") return scalar_value(op(node.offset, Op::Not, condition(operand, at)));
+    if (node.op[0] == 'n') // not
+        return scalar_value(op(node.offset, Op::Not, condition(operand, at)));
     NodeId x = scalar(operand, at, "an operand of unary minus");
-    return scalar_value(node.op == "-" ? op(node.offset, Op::Neg, x) : x);
+    return scalar_value(node.op[0] == '-' ? op(node.offset, Op::Neg, x) : x);
 }
 
 Value Lowerer::lower(const ast::Binary& node) {
@@ -319,26 +380,19 @@ Value Lowerer::lower(const ast::Binary& node) {
     std::size_t left_at = ast::offset_of(node.first);
     for (std::size_t i = 0; i < node.rest.size(); ++i) {
         const ast::Operation& operation = node.rest[i];
-        const std::string& o = operation.op;
-        const bool comparison =
-            o == "<" || o == "<=" || o == ">" || o == ">=" || o == "==" || o == "!=";
-        if (comparison && i > 0)
+        const std::optional<Op> o = binary_op(operation.op);
+        if (!o) fail(operation.offset, "'%' is only allowed in index expressions");
+        if (is_comparison(*o) && i > 0)
             fail(operation.offset, "comparisons cannot be chained; write 'a < b and b < c'");
-        if (o == "%") fail(operation.offset, "'%' is only allowed in index expressions");
         Value right = lower(operation.operand);
         const std::size_t right_at = ast::offset_of(operation.operand);
         NodeId result;
-        if (o == "and" || o == "or") {
-            result = op(operation.offset, o == "and" ? Op::And : Op::Or, condition(left, left_at),
-                        condition(right, right_at));
+        if (*o == Op::And || *o == Op::Or) {
+            result = op(operation.offset, *o, condition(left, left_at), condition(right, right_at));
         } else {
             NodeId a = scalar(left, left_at, "the left operand");
             NodeId b = scalar(right, right_at, "the right operand");
-            static const std::map<std::string, Op> ops = {
-                {"+", Op::Add}, {"-", Op::Sub}, {"*", Op::Mul}, {"/", Op::Div},
-                {"^", Op::Pow}, {"<", Op::Lt},  {"<=", Op::Le}, {">", Op::Gt},
-                {">=", Op::Ge}, {"==", Op::Eq}, {"!=", Op::Ne}};
-            result = op(operation.offset, ops.at(o), a, b);
+            result = op(operation.offset, *o, a, b);
         }
         left = scalar_value(result);
     }
@@ -428,8 +482,8 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
         if (args[i].scalar())
             fail(ast::offset_of(node.args[i]),
                  fmt::format("'{}' expects a vector, got a scalar", name));
-    const std::vector<NodeId>& v = args[0].elements;
-    auto fold = [&](Op combine, const std::vector<NodeId>& items) {
+    const Elements& v = args[0].elements;
+    auto fold = [&](Op combine, const auto& items) {
         NodeId acc = items[0];
         for (std::size_t i = 1; i < items.size(); ++i)
             acc = op(at, combine, acc, items[i]);
@@ -439,7 +493,7 @@ Value Lowerer::call_vector_builtin(const ast::Call& node, const std::vector<Valu
     if (name == "max") return scalar_value(fold(Op::Max, v));
     if (name == "min") return scalar_value(fold(Op::Min, v));
     if (name == "dot" || name == "norm") {
-        const std::vector<NodeId>& u = name == "dot" ? args[1].elements : v;
+        const Elements& u = name == "dot" ? args[1].elements : v;
         if (name == "dot" && args[0].dims != args[1].dims)
             fail(at, fmt::format("'dot' needs two vectors of the same size, got {} and {}",
                                  describe(args[0]), describe(args[1])));
@@ -560,8 +614,7 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
             fail(at, fmt::format("{} must be an integer, got {}", what, v));
         return static_cast<long long>(v);
     };
-    if (const auto* n = boost::get<ast::Number>(&expr))
-        return whole(std::strtod(n->text.c_str(), nullptr), n->offset);
+    if (const auto* n = boost::get<ast::Number>(&expr)) return whole(n->value, n->offset);
     if (const auto* id = boost::get<ast::Identifier>(&expr)) {
         if (auto r = frame_->range_variables.find(id->name); r != frame_->range_variables.end())
             return r->second;
@@ -574,27 +627,28 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
         fail(id->offset, fmt::format("unknown name '{}'", id->name));
     }
     if (const auto* u = boost::get<x3::forward_ast<ast::Unary>>(&expr)) {
-        if (u->get().op == "not") return std::nullopt;
+        if (u->get().op[0] == 'n') return std::nullopt; // not
         long long v = integer(u->get().operand, what);
-        return u->get().op == "-" ? -v : v;
+        return u->get().op[0] == '-' ? -v : v;
     }
     if (const auto* b = boost::get<x3::forward_ast<ast::Binary>>(&expr)) {
         long long acc = integer(b->get().first, what);
         for (const ast::Operation& o : b->get().rest) {
             long long rhs = integer(o.operand, what);
-            if ((o.op == "/" || o.op == "%") && rhs == 0)
+            const char c = o.op[0]; // + - * / % are the only spellings starting so
+            if ((c == '/' || c == '%') && rhs == 0)
                 fail(o.offset, "division by zero in an integer expression");
             long long result = 0;
             bool overflow = false;
-            if (o.op == "+")
+            if (c == '+')
                 overflow = __builtin_add_overflow(acc, rhs, &result);
-            else if (o.op == "-")
+            else if (c == '-')
                 overflow = __builtin_sub_overflow(acc, rhs, &result);
-            else if (o.op == "*")
+            else if (c == '*')
                 overflow = __builtin_mul_overflow(acc, rhs, &result);
-            else if (o.op == "/")
+            else if (c == '/')
                 result = acc / rhs;
-            else if (o.op == "%")
+            else if (c == '%')
                 result = acc % rhs;
             else
                 return std::nullopt;

@@ -17,7 +17,8 @@ struct Located {
 };
 
 struct Number : Located {
-    std::string text; // the literal as written: lowering decides whether it is an integer
+    std::string text;   // the literal as written: lowering decides whether it is an integer
+    double value = 0.0; // the text read as a double (infinite if too large), set by the parser
 };
 
 struct Identifier : Located {

@@ -29,6 +29,7 @@
 #include "grammar/error_handler.hpp"
 #include "grammar/expression.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -431,7 +432,14 @@ struct annotate_position {
 struct expression_class;
 struct not_class;
 struct unary_class;
-struct number_class : annotate_position {};
+struct number_class {
+    template <typename Iterator, typename Context>
+    void on_success(const Iterator& first, const Iterator&, ast::Number& node,
+                    const Context& context) const {
+        node.offset = offset_at(context, first);
+        node.value = std::strtod(node.text.c_str(), nullptr);
+    }
+};
 struct identifier_class : annotate_position {};
 struct paren_class;
 struct list_class : annotate_position {};
