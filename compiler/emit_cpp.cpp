@@ -165,17 +165,8 @@ class KernelEmitter {
 
     bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
 
-    // Operand k of step s, through Detach; no_node for a store of zero.
-    NodeId operand(std::size_t s, int k) const {
-        const Step& step = steps_[s];
-        const NodeId a = step.kind == Step::Kind::Store
-                             ? k_.stores[step.index].value
-                             : g_[step.index].args[static_cast<std::size_t>(k)];
-        return a == no_node ? no_node : resolve_detach(g_, a);
-    }
-    int operand_count(std::size_t s) const {
-        return is_store(s) ? 1 : info(g_[steps_[s].index].op).arity;
-    }
+    int operand_count(std::size_t s) const { return step_arity(k_, steps_[s]); }
+    NodeId operand(std::size_t s, int k) const { return step_operand(k_, steps_[s], k); }
 
     // Where each value is made, and the units: statements and loops in order.
     void index_steps() {

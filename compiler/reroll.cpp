@@ -55,16 +55,8 @@ class Reroller {
     bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
     const Kernel::Store& store(std::size_t s) const { return k_.stores[steps_[s].index]; }
 
-    int operand_count(std::size_t s) const {
-        return is_store(s) ? 1 : info(g_[steps_[s].index].op).arity;
-    }
-
-    // Operand k of step s, through Detach; no_node for a store of zero.
-    NodeId operand(std::size_t s, int k) const {
-        const NodeId a =
-            is_store(s) ? store(s).value : g_[steps_[s].index].args[static_cast<std::size_t>(k)];
-        return a == no_node ? no_node : resolve_detach(g_, a);
-    }
+    int operand_count(std::size_t s) const { return step_arity(k_, steps_[s]); }
+    NodeId operand(std::size_t s, int k) const { return step_operand(k_, steps_[s], k); }
 
     const Kernel::Element& element(NodeId input) const { return k_.slots[g_[input].args[0]]; }
 

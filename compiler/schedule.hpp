@@ -24,6 +24,11 @@ struct Step {
 
 std::vector<Step> schedule_kernel(const Kernel& kernel);
 
+// A step's operands: a value's arguments, a store's value (one operand).
+int step_arity(const Kernel& kernel, const Step& step);
+// Operand k of a step, through Detach; no_node for a store of zero.
+NodeId step_operand(const Kernel& kernel, const Step& step, int k);
+
 // The node whose value `id` is: Detach passes its operand through.
 NodeId resolve_detach(const Graph& graph, NodeId id);
 
