@@ -417,10 +417,12 @@ std::string Emitter::sample_function() {
     out += body;
     out += R"(
     // The mean loss over `count` samples (plus regularisation) and its gradient, into grad.
-    // Inlined (like train_sample) so that a small gradient stays in registers.
+    // Inlined (like train_sample) so that a small gradient stays in registers. The gradient
+    // starts at -0, the identity of +, so that the compiler drops the first sample's additions
+    // (0 + v is +0 where v is -0, so it cannot drop those).
     __attribute__((always_inline)) Scalar batch_gradient(const Scalar* x, const Scalar* targets,
                                                          int count, Scalar* __restrict grad) {
-        std::fill_n(grad, num_params, Scalar(0));
+        std::fill_n(grad, num_params, Scalar(-0.0));
         correct_ = 0;
         if (count == 1) // what the loop below computes for one sample, without the double sum
             return train_sample(x, targets, Scalar(1), grad) + regularize(grad);
