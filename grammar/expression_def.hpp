@@ -30,8 +30,8 @@
 #include "grammar/expression.hpp"
 
 #include <cstdlib>
-#include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -51,10 +51,10 @@ inline bool is_name_char(char c) {
     return is_name_start(c) || is_digit(c);
 }
 
-inline bool is_keyword(const std::string& word) {
-    static const char* const keywords[] = {"fn",   "let", "return", "const", "if", "then",
-                                           "else", "in",  "and",    "or",    "not"};
-    for (const char* k : keywords)
+inline bool is_keyword(std::string_view word) {
+    static constexpr std::string_view keywords[] = {"fn",   "let", "return", "const", "if", "then",
+                                                    "else", "in",  "and",    "or",    "not"};
+    for (std::string_view k : keywords)
         if (word == k) return true;
     return false;
 }
@@ -93,7 +93,7 @@ template <typename Node> Node& emplace(ast::Expr& expr) {
 template <bool Synthesize> struct keyword_parser : x3::parser<keyword_parser<Synthesize>> {
     using attribute_type = std::conditional_t<Synthesize, std::string, x3::unused_type>;
     static bool const has_attribute = Synthesize;
-    const char* word;
+    std::string_view word;
 
     constexpr explicit keyword_parser(const char* w) : word(w) {}
 
@@ -102,8 +102,7 @@ template <bool Synthesize> struct keyword_parser : x3::parser<keyword_parser<Syn
                Attribute& attr) const {
         x3::skip_over(first, last, context);
         const char* end = scan_name(first, last);
-        std::size_t length = static_cast<std::size_t>(end - first);
-        if (length != std::strlen(word) || std::strncmp(first, word, length) != 0) return false;
+        if (std::string_view(first, static_cast<std::size_t>(end - first)) != word) return false;
         first = end;
         if constexpr (Synthesize) x3::traits::move_to(std::string(word), attr);
         return true;
@@ -120,19 +119,18 @@ inline keyword_parser<true> kw_op(const char* word) {
 struct operator_parser : x3::parser<operator_parser> {
     using attribute_type = std::string;
     static bool const has_attribute = true;
-    std::vector<const char*> spellings;
+    std::vector<std::string_view> spellings;
 
-    explicit operator_parser(std::vector<const char*> s) : spellings(std::move(s)) {}
+    explicit operator_parser(std::vector<std::string_view> s) : spellings(std::move(s)) {}
 
     template <typename Iterator, typename Context, typename RContext, typename Attribute>
     bool parse(Iterator& first, const Iterator& last, const Context& context, RContext&,
                Attribute& attr) const {
         x3::skip_over(first, last, context);
-        for (const char* op : spellings) {
-            std::size_t length = std::strlen(op);
-            if (static_cast<std::size_t>(last - first) >= length &&
-                std::strncmp(first, op, length) == 0) {
-                first += length;
+        const std::string_view rest(first, static_cast<std::size_t>(last - first));
+        for (std::string_view op : spellings) {
+            if (!rest.empty() && rest[0] == op[0] && rest.substr(0, op.size()) == op) {
+                first += op.size();
                 x3::traits::move_to(std::string(op), attr);
                 return true;
             }
@@ -156,21 +154,22 @@ template <NameKind Kind> struct name_parser : x3::parser<name_parser<Kind>> {
         x3::skip_over(first, last, context);
         const char* end = scan_name(first, last);
         if (end == first) return false;
-        std::string name(first, end);
+        const std::string_view name(first, static_cast<std::size_t>(end - first));
         if constexpr (Kind == NameKind::expression) {
             if (is_keyword(name)) return false;
         } else if constexpr (Kind == NameKind::binding) {
             if (is_keyword(name))
                 throw CompileError(offset_at(context, first),
-                                   "'" + name + "' is a keyword and cannot be used as a name");
+                                   "'" + std::string(name) +
+                                       "' is a keyword and cannot be used as a name");
         } else if constexpr (Kind == NameKind::reduction) {
             if (name != "sum" && name != "prod" && name != "max" && name != "min")
                 throw CompileError(offset_at(context, first),
-                                   "'" + name +
+                                   "'" + std::string(name) +
                                        "' cannot take ranges: only sum, prod, max and min can");
         }
         first = end;
-        x3::traits::move_to(std::move(name), attr);
+        x3::traits::move_to(std::string(name), attr);
         return true;
     }
 };
@@ -512,7 +511,7 @@ struct primary_parser : x3::parser<primary_parser> {
         const char* end = scan_name(first, last);
         if (end == first)
             throw x3::expectation_failure<const char*>(first, "expected an expression");
-        std::string word(first, end);
+        const std::string_view word(first, static_cast<std::size_t>(end - first));
         if (word == "if") return Kind::conditional;
         if (word == "not")
             throw CompileError(offset_at(context, first),
@@ -520,7 +519,8 @@ struct primary_parser : x3::parser<primary_parser> {
                                "write (not ...)");
         if (is_keyword(word))
             throw CompileError(offset_at(context, first),
-                               "'" + word + "' is a keyword and cannot be used as a name");
+                               "'" + std::string(word) +
+                                   "' is a keyword and cannot be used as a name");
         const char* it = end;
         while (it != last && is_blank(*it))
             ++it;
