@@ -1,46 +1,11 @@
 #include "compiler/graph.hpp"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "compiler/simplify.hpp"
 #include "compiler/source.hpp"
 
 namespace gradc {
-
-void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
-#if defined(__linux__)
-    constexpr std::size_t mapped = std::size_t{2} << 20;
-    if (new_bytes >= mapped || old_bytes >= mapped) {
-        if (new_bytes == 0) {
-            munmap(old, old_bytes);
-            return nullptr;
-        }
-        void* block = old_bytes >= mapped ? mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE)
-                                          : mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE,
-                                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (block == MAP_FAILED) throw std::bad_alloc();
-        madvise(block, new_bytes, MADV_HUGEPAGE); // only a hint: fine if it fails
-        if (old_bytes < mapped && old_bytes != 0) {
-            std::memcpy(block, old, old_bytes);
-            std::free(old);
-        }
-        return block;
-    }
-#endif
-    if (new_bytes == 0) {
-        std::free(old);
-        return nullptr;
-    }
-    void* block = std::realloc(old, new_bytes);
-    if (!block) throw std::bad_alloc();
-    return block;
-}
 
 Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {
     data_->table.assign(1024, Slot{no_node, 0});

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "compiler/ops.hpp"
+#include "compiler/source.hpp"
 
 namespace gradc {
 
@@ -31,12 +32,6 @@ struct Node {
     std::array<NodeId, 3> args; // operands; for Input, args[0] is the input slot
     double value;               // for Const
 };
-
-// Resizes a block from resize_block: from `old_bytes` (0: no block yet) to `new_bytes` (0: frees
-// it), keeping the contents. Blocks of 2 MB and more are memory mappings of their own that ask for
-// transparent huge pages and grow with mremap, which moves page table entries instead of bytes: a
-// graph of a million nodes then neither copies itself as it grows nor faults in 4 KB at a time.
-void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
 
 // A growable array of trivially copyable elements in a block from resize_block.
 template <class T> class BlockArray {

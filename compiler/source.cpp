@@ -1,9 +1,16 @@
 #include "compiler/source.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <sstream>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace gradc {
 
@@ -35,6 +42,35 @@ std::string_view SourceFile::line_text(std::size_t line) const {
     std::size_t end = line < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
     if (end > begin && text_[end - 1] == '\r') --end;
     return std::string_view(text_).substr(begin, end - begin);
+}
+
+void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
+#if defined(__linux__)
+    constexpr std::size_t mapped = std::size_t{2} << 20;
+    if (new_bytes >= mapped || old_bytes >= mapped) {
+        if (new_bytes == 0) {
+            munmap(old, old_bytes);
+            return nullptr;
+        }
+        void* block = old_bytes >= mapped ? mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE)
+                                          : mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (block == MAP_FAILED) throw std::bad_alloc();
+        madvise(block, new_bytes, MADV_HUGEPAGE); // only a hint: fine if it fails
+        if (old_bytes < mapped && old_bytes != 0) {
+            std::memcpy(block, old, old_bytes);
+            std::free(old);
+        }
+        return block;
+    }
+#endif
+    if (new_bytes == 0) {
+        std::free(old);
+        return nullptr;
+    }
+    void* block = std::realloc(old, new_bytes);
+    if (!block) throw std::bad_alloc();
+    return block;
 }
 
 std::string format_diagnostic(const SourceFile& source, std::size_t offset,

@@ -2,7 +2,53 @@
 
 #include <boost/variant/apply_visitor.hpp>
 
+#include <algorithm>
+#include <new>
+
+#include "compiler/source.hpp"
+
 namespace gradc::ast {
+
+namespace {
+
+// Free lists of nodes by size, in steps of 16 bytes, carved from chunks that grow from 64 KB to
+// 16 MB (huge pages from 2 MB on) and are never given back: the next parse on the thread reuses
+// what an AST frees.
+struct NodePool {
+    static constexpr std::size_t step = 16, classes = 16, largest_chunk = std::size_t{16} << 20;
+    void* free[classes] = {}; // each free node holds the next one
+    char* next = nullptr;     // the unused rest of the current chunk
+    char* end = nullptr;
+    std::size_t chunk = std::size_t{64} << 10;
+};
+thread_local NodePool pool;
+
+} // namespace
+
+void* Located::operator new(std::size_t size) {
+    const std::size_t k = (size + NodePool::step - 1) / NodePool::step;
+    if (k >= NodePool::classes) return ::operator new(size);
+    if (void* node = pool.free[k]) {
+        pool.free[k] = *static_cast<void**>(node);
+        return node;
+    }
+    const std::size_t bytes = k * NodePool::step;
+    if (static_cast<std::size_t>(pool.end - pool.next) < bytes) {
+        pool.next = static_cast<char*>(resize_block(nullptr, 0, pool.chunk));
+        pool.end = pool.next + pool.chunk;
+        pool.chunk = std::min(2 * pool.chunk, NodePool::largest_chunk);
+    }
+    void* node = pool.next;
+    pool.next += bytes;
+    return node;
+}
+
+void Located::operator delete(void* node, std::size_t size) {
+    const std::size_t k = (size + NodePool::step - 1) / NodePool::step;
+    if (k >= NodePool::classes) return ::operator delete(node);
+    *static_cast<void**>(node) = pool.free[k];
+    pool.free[k] = node;
+}
 
 namespace {
 struct OffsetOf {

@@ -14,6 +14,14 @@ namespace x3 = boost::spirit::x3;
 
 struct Located {
     std::size_t offset = 0; // byte offset of the node's first character, set by the parser
+
+    // The nodes an Expr holds through forward_ast come from a pool (ast.cpp): a large file parses
+    // into millions of them, which malloc serves slowly from fresh memory.
+    static void* operator new(std::size_t size);
+    static void operator delete(void* node, std::size_t size);
+    // Placement new, as containers use it (declaring the above hides the global one).
+    static void* operator new(std::size_t, void* where) noexcept { return where; }
+    static void operator delete(void*, void*) noexcept {}
 };
 
 struct Number : Located {
