@@ -2,6 +2,7 @@
 // Network lowering: the `.net` AST → a Network, i.e. the forward tensor program (static shapes,
 // every name resolved, layers expanded into their parameters and primitive steps) plus the training
 // settings. Guarantees that every shape agrees; any problem is a CompileError at its source offset.
+// A product followed by `+` (a dense layer's bias) is lowered as `out = bias; out += product`.
 
 #include "grammar/network_ast.hpp"
 #include "runtime/tensor_graph.hpp"
