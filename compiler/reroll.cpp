@@ -38,9 +38,10 @@ class Reroller {
                 continue;
             }
             // A loop found at p may be better started a few steps later: a rotation that lines up
-            // with the terms may need a body half as long.
+            // with the terms may need a shorter body.
             for (std::size_t q = p + 1; q < p + std::min<std::size_t>(loop.length, lookahead); ++q)
-                if (Loop later = best_loop_at(q); later.count > 0 && saving(later) > saving(loop))
+                if (Loop later = best_loop_at(q, loop.length - 1);
+                    later.count > 0 && saving(later) > saving(loop))
                     loop = std::move(later);
             for (std::size_t s = loop.begin; s < loop.end(); ++s)
                 loop_of_[s] = static_cast<std::uint32_t>(loops_.size());
@@ -124,13 +125,13 @@ class Reroller {
     // How many statements a loop saves: the steps it covers less its body.
     static std::size_t saving(const Loop& loop) { return (loop.count - 1) * loop.length; }
 
-    // The loop starting at p that saves the most; count 0 when there is none.
-    Loop best_loop_at(std::size_t p) {
+    // The loop starting at p with a body of at most `longest` steps that saves the most; count 0
+    // when there is none.
+    Loop best_loop_at(std::size_t p, std::size_t longest = max_length) {
         Loop best;
         std::size_t best_saving = 0;
         int tries = 0;
-        for (std::size_t q = next_same_[p];
-             q != none && q - p <= max_length && tries < max_candidates;
+        for (std::size_t q = next_same_[p]; q != none && q - p <= longest && tries < max_candidates;
              q = next_same_[q], ++tries) {
             const std::size_t length = q - p;
             if (q + length > steps_.size() || run_hash(p, length) != run_hash(q, length)) continue;

@@ -6,27 +6,6 @@
 
 namespace gradc {
 
-NodeId resolve_detach(const Graph& graph, NodeId id) {
-    while (graph[id].op == Op::Detach)
-        id = graph[id].args[0];
-    return id;
-}
-
-bool is_statement(Op op) {
-    return op != Op::Const && op != Op::Input && op != Op::Detach;
-}
-
-int step_arity(const Kernel& kernel, const Step& step) {
-    return step.kind == Step::Kind::Store ? 1 : info(kernel.graph[step.index].op).arity;
-}
-
-NodeId step_operand(const Kernel& kernel, const Step& step, int k) {
-    const NodeId a = step.kind == Step::Kind::Store
-                         ? kernel.stores[step.index].value
-                         : kernel.graph[step.index].args[static_cast<std::size_t>(k)];
-    return a == no_node ? no_node : resolve_detach(kernel.graph, a);
-}
-
 namespace {
 
 class Scheduler {

@@ -24,15 +24,28 @@ struct Step {
 
 std::vector<Step> schedule_kernel(const Kernel& kernel);
 
-// A step's operands: a value's arguments, a store's value (one operand).
-int step_arity(const Kernel& kernel, const Step& step);
-// Operand k of a step, through Detach; no_node for a store of zero.
-NodeId step_operand(const Kernel& kernel, const Step& step, int k);
-
 // The node whose value `id` is: Detach passes its operand through.
-NodeId resolve_detach(const Graph& graph, NodeId id);
+inline NodeId resolve_detach(const Graph& graph, NodeId id) {
+    while (graph[id].op == Op::Detach)
+        id = graph[id].args[0];
+    return id;
+}
 
 // True for the nodes that are statements: not constants, inputs or Detach.
-bool is_statement(Op op);
+inline bool is_statement(Op op) {
+    return op != Op::Const && op != Op::Input && op != Op::Detach;
+}
+
+// A step's operands: a value's arguments, a store's value (one operand).
+inline int step_arity(const Kernel& kernel, const Step& step) {
+    return step.kind == Step::Kind::Store ? 1 : info(kernel.graph[step.index].op).arity;
+}
+// Operand k of a step, through Detach; no_node for a store of zero.
+inline NodeId step_operand(const Kernel& kernel, const Step& step, int k) {
+    const NodeId a = step.kind == Step::Kind::Store
+                         ? kernel.stores[step.index].value
+                         : kernel.graph[step.index].args[static_cast<std::size_t>(k)];
+    return a == no_node ? no_node : resolve_detach(kernel.graph, a);
+}
 
 } // namespace gradc
