@@ -2,10 +2,11 @@
 """Writes the .expr inputs of the gradc benchmarks into a directory (default: bench/gen).
 
 Gradient-cost inputs (bench_grad.cpp): rosen100, rosen10000, xent1000, reproj.
-Throughput inputs (throughput.sh): rosen_N, softmaxreg_K_D, sumterms_N (see --scale).
+Throughput inputs (throughput.sh): rosen_N, softmaxreg_K_D, sumterms_N, exprs_N (see --throughput).
 """
 import argparse
 import os
+import random
 
 
 def rosen(n):
@@ -53,6 +54,34 @@ def sumterms(n):
             "fn terms(x[64]) = sum(i in 0..N: sin((i + 1) * x[i % 64]) * x[(7 * i + 3) % 64])\n")
 
 
+def exprs(n, seed=1):
+    """About n SSA nodes written out, with no loop to unroll, so that the parser sees every node:
+    lets of random expressions over x[64] and recent lets, and their sum."""
+    rng = random.Random(seed)
+
+    def expr(depth, names):
+        r = rng.random()
+        if depth == 0 or r < 0.15:
+            leaf = rng.random()
+            if leaf < 0.5:
+                return f"x[{rng.randrange(64)}]"
+            if leaf < 0.8 and names:
+                return rng.choice(names[-20:])
+            return f"{rng.randrange(1, 1000) / 100}"
+        if r < 0.25:
+            return f"{rng.choice(['sin', 'cos', 'exp', 'tanh', 'sqrt'])}({expr(depth - 1, names)})"
+        return f"({expr(depth - 1, names)} {rng.choice('+-*/')} {expr(depth - 1, names)})"
+
+    lines, names, ops = [f"# {n} nodes of written-out expressions", "fn exprs(x[64]) {"], [], 0
+    while ops < n:
+        e = expr(5, names)
+        names.append(f"a{len(names)}")
+        lines.append(f"    let {names[-1]} = {e}")
+        ops += e.count("(") + 1  # every call and binary operation opens one; +1 for the final sum
+    lines += ["    return " + " + ".join(names), "}", ""]
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir", nargs="?", default=os.path.join(os.path.dirname(__file__), "gen"))
@@ -68,6 +97,8 @@ def main():
             files[f"softmaxreg_10_{d}.expr"] = softmaxreg(10, d)
         for n in (2000, 20000, 200000, 2000000):
             files[f"sumterms_{n}.expr"] = sumterms(n)
+        for n in (10000, 100000, 1000000):
+            files[f"exprs_{n}.expr"] = exprs(n)
     for name, text in files.items():
         with open(os.path.join(a.outdir, name), "w") as f:
             f.write(text)
