@@ -289,6 +289,9 @@ class Reroller {
     void mark_keeps() {
         for (Loop& loop : loops_)
             loop.keep.assign(loop.length, 0);
+        last_read_.resize(loops_.size());
+        for (std::size_t l = 0; l < loops_.size(); ++l)
+            last_read_[l].assign(loops_[l].length, false);
         for (std::size_t s = 0; s < steps_.size(); ++s)
             if (loop_of_[s] == none)
                 for (int k = 0; k < operand_count(s); ++k)
@@ -306,15 +309,23 @@ class Reroller {
                         loops_[p.loop].keep[p.step] |= Loop::KeepArray;
                 }
         if (k_.returns_value) read_from_outside(resolve_detach(g_, k_.returned));
+        // A last value read after the loop needs a variable only where there is no array to read.
+        for (std::size_t l = 0; l < loops_.size(); ++l)
+            for (std::size_t j = 0; j < loops_[l].length; ++j)
+                if (last_read_[l][j] && !(loops_[l].keep[j] & Loop::KeepArray))
+                    loops_[l].keep[j] |= Loop::KeepState;
     }
 
     void read_from_outside(NodeId a) {
         if (a == no_node || position_[a] == none) return;
         const std::size_t d = position_[a];
         if (loop_of_[d] == none) return;
-        Loop& loop = loops_[loop_of_[d]];
-        const bool last = (d - loop.begin) / loop.length == loop.count - 1;
-        loop.keep[(d - loop.begin) % loop.length] |= last ? Loop::KeepState : Loop::KeepArray;
+        const Loop& loop = loops_[loop_of_[d]];
+        const std::size_t j = (d - loop.begin) % loop.length;
+        if ((d - loop.begin) / loop.length == loop.count - 1)
+            last_read_[loop_of_[d]][j] = true;
+        else
+            loops_[loop_of_[d]].keep[j] |= Loop::KeepArray;
     }
 
     static constexpr std::uint64_t radix = 0x100000001B3ull;
@@ -328,6 +339,7 @@ class Reroller {
     std::vector<std::uint64_t> prefix_, power_;
     std::vector<std::uint32_t> next_same_; // per step: the next step with its signature, or none
     std::vector<Loop> loops_;
+    std::vector<std::vector<bool>> last_read_; // per loop and body step: last value read after it
 };
 
 } // namespace

@@ -613,6 +613,22 @@ TEST_CASE(
     std::vector<std::unique_ptr<CompiledFile>> files;
     for (const std::string& path : sample_paths())
         files.push_back(std::make_unique<CompiledFile>(path, read_file(path), 100));
+    // Reductions that re-roll into loops at the default thresholds: values carried from one
+    // iteration to the next, arrays read by later loops (log-sum-exp, softmax regression),
+    // strided and reversed indices, nested sums, a vector result.
+    const std::pair<const char*, const char*> loop_shaped[] = {
+        {"xent.expr", "const N = 40\nfn xent(z[N]) = logsumexp(z) - z[3]\n"},
+        {"softmaxreg.expr", "const K = 3\nconst D = 24\nfn loss(W[K, D], x[D]) {\n"
+                            "    let s[c in 0..K] = sum(j in 0..D: W[c, j] * x[j])\n"
+                            "    return logsumexp(s) - s[1]\n}\n"},
+        {"strided.expr", "fn f(x[60]) = sum(i in 0..20: x[3*i] * sin(x[3*i+1]) - x[59 - 2*i]^2)\n"},
+        {"nested.expr",
+         "fn g(x[12], y[12]) = sum(i in 0..12, j in 0..12: (x[i] - y[j])^2 * cos(x[j]))\n"},
+        {"vector.expr", "fn h(x[30]) = [sum(i in 0..30: x[i] * x[i]), max(i in 0..30: x[i]),\n"
+                        "                 prod(i in 0..30: 1 + x[i] / 100)]\n"},
+    };
+    for (const auto& [name, text] : loop_shaped)
+        files.push_back(std::make_unique<CompiledFile>(name, text, emitted_hessian_inputs));
     const auto texts = random_sources(emitted_file_count, random_seed);
     for (std::size_t k = 0; k < texts.size(); ++k)
         files.push_back(std::make_unique<CompiledFile>("random" + std::to_string(k) + ".expr",
