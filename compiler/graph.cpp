@@ -18,11 +18,11 @@ Graph::Data& Graph::own() {
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
-    return intern(Node{Op::Const, origin_, {no_node, no_node, no_node}, value});
+    return intern(Node{Op::Const, false, origin_, {no_node, no_node, no_node}, value});
 }
 
 NodeId Graph::input(std::uint32_t slot) {
-    return intern(Node{Op::Input, origin_, {slot, no_node, no_node}, 0.0});
+    return intern(Node{Op::Input, false, origin_, {slot, no_node, no_node}, 0.0});
 }
 
 NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
@@ -36,7 +36,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
-    return intern(Node{op, origin_, {a, b, c}, 0.0});
+    return intern(Node{op, false, origin_, {a, b, c}, 0.0});
 }
 
 bool Graph::is_constant(NodeId id, double value) const {
@@ -45,12 +45,15 @@ bool Graph::is_constant(NodeId id, double value) const {
 }
 
 void Graph::set_label(NodeId id, const std::string& label) {
-    const Op op = (*this)[id].op;
-    if (op == Op::Const || op == Op::Input || data_->labels.count(id)) return;
-    own().labels.emplace(id, label);
+    const Node& node = (*this)[id];
+    if (node.op == Op::Const || node.op == Op::Input || node.labelled) return;
+    Data& data = own();
+    data.nodes[id].labelled = true;
+    data.labels.emplace(id, label);
 }
 
 const std::string* Graph::label(NodeId id) const {
+    if (!(*this)[id].labelled) return nullptr;
     auto found = data_->labels.find(id);
     return found == data_->labels.end() ? nullptr : &found->second;
 }

@@ -28,6 +28,7 @@ inline constexpr NodeId no_node = std::numeric_limits<NodeId>::max();
 
 struct Node {
     Op op;
+    bool labelled;              // has a label (Graph::label): the others need no lookup
     std::uint32_t origin;       // byte offset in the source of the expression that made it
     std::array<NodeId, 3> args; // operands; for Input, args[0] is the input slot
     double value;               // for Const
