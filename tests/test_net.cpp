@@ -331,6 +331,19 @@ TEST_CASE("net: a product accumulates onto its bias; a square's adjoint doubles 
     CHECK(header.find("v_t6_bar[b] = (v_t7_bar[b] + v_t7_bar[b]) * v_t6[b];") != std::string::npos);
 }
 
+TEST_CASE("net: only a network of at most 16 parameters trains without GCC's vectoriser") {
+    const std::string guarded = "#if defined(__GNUC__) && !defined(__clang__)\n"
+                                "    __attribute__((optimize(\"no-tree-vectorize\")))\n"
+                                "#endif\n"
+                                "    Scalar train_batch(";
+    CHECK(net::compile_network(SourceFile("td1.net", td1_text), net::CompileOptions{})
+              .find(guarded) != std::string::npos);
+    // xor: 42 parameters, one sample at a time, but faster with the vectorised update.
+    const std::string xor_text = test::read_file(test::source_dir() + "/samples/xor.net");
+    CHECK(net::compile_network(SourceFile("xor.net", xor_text), net::CompileOptions{})
+              .find("no-tree-vectorize") == std::string::npos);
+}
+
 TEST_CASE("net: the output is deterministic") {
     SourceFile source("td1.net", td1_text);
     net::CompileOptions options;
