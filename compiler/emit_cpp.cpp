@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "compiler/dce.hpp"
 #include "compiler/reroll.hpp"
 #include "compiler/schedule.hpp"
 
@@ -74,9 +73,14 @@ class KernelEmitter {
     void emit() {
         index_steps();
         std::vector<bool> param_used(k_.params.size(), false);
-        const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
-        for (NodeId i = 0; i < g_.size(); ++i)
-            if (live[i] && g_[i].op == Op::Input) param_used[k_.slots[g_[i].args[0]].param] = true;
+        auto read = [&](NodeId a) {
+            if (a != no_node && g_[a].op == Op::Input)
+                param_used[k_.slots[g_[a].args[0]].param] = true;
+        };
+        for (std::size_t s = 0; s < steps_.size(); ++s)
+            for (int k = 0; k < operand_count(s); ++k)
+                read(operand(s, k));
+        if (k_.returns_value) read(resolve_detach(g_, k_.returned));
         for (const Kernel::Store& s : k_.stores)
             param_used[s.target.param] = true;
         for (const KernelParam& param : k_.params)
