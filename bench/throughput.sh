@@ -13,6 +13,7 @@ SIZES="${SIZES:-10k 100k 1M}"
 GXX_SIZES="${GXX_SIZES-10k}"
 GXX_MAX_S="${GXX_MAX_S:-600}"
 RUNS="${RUNS:-3}"
+LIMIT="--node-limit 100000000" # the default limit (10M) stops the 10M inputs
 mkdir -p "$OUT"
 python3 "$HERE/gen_expr.py" "$OUT" --throughput
 
@@ -65,10 +66,10 @@ for size in $SIZES; do
         esac
         in="$OUT/$f.expr"
         [[ -f "$in" ]] || continue
-        nodes=$("$GRADC" inspect "$in" | grep -c '^  %')
-        run_best "$GRADC" compile "$in" --mode primal -o "$OUT/$f.primal.hpp"
+        nodes=$("$GRADC" $LIMIT inspect "$in" | grep -c '^  w')
+        run_best "$GRADC" $LIMIT compile "$in" --mode primal -o "$OUT/$f.primal.hpp"
         p="$T_cpu | $(awk -v n="$nodes" -v t="$T_cpu" 'BEGIN{printf "%.2gM", n/t/1e6}') | $T_rss | $(du -m "$OUT/$f.primal.hpp" | cut -f1)"
-        run_best "$GRADC" compile "$in" --mode reverse -o "$OUT/$f.grad.hpp"
+        run_best "$GRADC" $LIMIT compile "$in" --mode reverse -o "$OUT/$f.grad.hpp"
         g="$T_cpu | $(awk -v n="$nodes" -v t="$T_cpu" 'BEGIN{printf "%.2gM", n/t/1e6}') | $T_rss | $(du -m "$OUT/$f.grad.hpp" | cut -f1)"
         cxx="not run | "
         if [[ " $GXX_SIZES " == *" $size "* ]]; then
