@@ -5,8 +5,9 @@
 // write), which is what keeps large gradients fast to run and to compile.
 //
 // Assumes: steps from schedule_kernel. Guarantees: a loop stands for exactly the steps it
-// replaces, in the same order, with the same operations on the same operands, so it computes
-// bit for bit what the straight-line code would. Every operand of a body step is described by one
+// replaces, in the same order, with the same operations on the same operands (those of + and *
+// possibly swapped, which IEEE arithmetic allows), so it computes bit for bit what the
+// straight-line code would. Every operand of a body step is described by one
 // pattern that holds in every iteration. Loops shorter than the thresholds are left unrolled.
 
 #include <array>
