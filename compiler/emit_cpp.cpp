@@ -64,9 +64,9 @@ class KernelEmitter {
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
                   std::ostream& out)
         : source_(source), k_(kernel), g_(kernel.graph), type_(options.scalar_type),
-          part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out) {
-        steps_ = schedule_kernel(k_);
-        if (options.loops) loops_ = reroll(k_, steps_, options.reroll);
+          part_size_(std::max<std::size_t>(options.statements_per_part, 1)), out_(out),
+          schedule_(schedule_kernel(kernel)) {
+        if (options.loops) loops_ = reroll(k_, schedule_, options.reroll);
     }
     ~KernelEmitter() { flush(); }
 
@@ -174,11 +174,8 @@ class KernelEmitter {
 
     // Where each value is made, and the units: statements and loops in order.
     void index_steps() {
-        position_.assign(g_.size(), none);
         name_of_.assign(g_.size(), none);
         loop_of_step_.assign(steps_.size(), none);
-        for (std::size_t s = 0; s < steps_.size(); ++s)
-            if (!is_store(s)) position_[steps_[s].index] = static_cast<std::uint32_t>(s);
         for (std::size_t l = 0; l < loops_.size(); ++l)
             for (std::size_t s = loops_[l].begin; s < loops_[l].end(); ++s)
                 loop_of_step_[s] = static_cast<std::uint32_t>(l);
@@ -623,10 +620,11 @@ class KernelEmitter {
     fmt::memory_buffer buffer_;
     Names names_;
     std::vector<std::string> param_names_;
-    std::vector<Step> steps_;
+    const Schedule schedule_;
+    const std::vector<Step>& steps_ = schedule_.steps;
+    const std::vector<std::uint32_t>& position_ = schedule_.position; // per node: its step
     std::vector<Loop> loops_;
     std::vector<Unit> units_;
-    std::vector<std::uint32_t> position_;     // per node: its Value step, or none
     std::vector<std::uint32_t> loop_of_step_; // per step: its loop, or none
     std::vector<std::uint32_t> name_of_;      // per named node: temporary number or label index
     std::vector<std::string> labels_;         // the claimed names of labelled nodes

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <unordered_map>
 
 namespace gradc {
@@ -12,7 +11,7 @@ namespace {
 constexpr std::size_t max_length = 2048; // the longest loop body tried
 constexpr int max_candidates = 8;        // body lengths tried at one start
 constexpr std::size_t lookahead = 16;    // later starts tried for a loop found
-constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint32_t none = no_step;
 
 std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
     h = (h ^ x) * 0x9E3779B97F4A7C15ull;
@@ -21,14 +20,11 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
 
 class Reroller {
   public:
-    Reroller(const Kernel& kernel, const std::vector<Step>& steps, const RerollOptions& options)
-        : k_(kernel), g_(kernel.graph), steps_(steps), options_(options) {}
+    Reroller(const Kernel& kernel, const Schedule& schedule, const RerollOptions& options)
+        : k_(kernel), g_(kernel.graph), steps_(schedule.steps), position_(schedule.position),
+          options_(options) {}
 
     std::vector<Loop> run() {
-        position_.assign(g_.size(), none);
-        for (std::size_t s = 0; s < steps_.size(); ++s)
-            if (steps_[s].kind == Step::Kind::Value)
-                position_[steps_[s].index] = static_cast<std::uint32_t>(s);
         loop_of_.assign(steps_.size(), none);
         hash_steps();
         for (std::size_t p = 0; p < steps_.size();) {
@@ -333,9 +329,9 @@ class Reroller {
     const Kernel& k_;
     const Graph& g_;
     const std::vector<Step>& steps_;
+    const std::vector<std::uint32_t>& position_; // per node: its Value step, or none
     const RerollOptions& options_;
-    std::vector<std::uint32_t> position_; // per node: its Value step, or none
-    std::vector<std::uint32_t> loop_of_;  // per step: the loop it belongs to, or none
+    std::vector<std::uint32_t> loop_of_; // per step: the loop it belongs to, or none
     std::vector<std::uint64_t> prefix_, power_;
     std::vector<std::uint32_t> next_same_; // per step: the next step with its signature, or none
     std::vector<Loop> loops_;
@@ -344,9 +340,9 @@ class Reroller {
 
 } // namespace
 
-std::vector<Loop> reroll(const Kernel& kernel, const std::vector<Step>& steps,
+std::vector<Loop> reroll(const Kernel& kernel, const Schedule& schedule,
                          const RerollOptions& options) {
-    return Reroller(kernel, steps, options).run();
+    return Reroller(kernel, schedule, options).run();
 }
 
 } // namespace gradc

@@ -56,7 +56,7 @@ struct RerollOptions {
     std::size_t min_steps = 32;     // as do loops that would replace fewer steps
 };
 
-std::vector<Loop> reroll(const Kernel& kernel, const std::vector<Step>& steps,
+std::vector<Loop> reroll(const Kernel& kernel, const Schedule& schedule,
                          const RerollOptions& options);
 
 } // namespace gradc

@@ -12,10 +12,10 @@ class Scheduler {
   public:
     explicit Scheduler(const Kernel& kernel) : k_(kernel), g_(kernel.graph) {}
 
-    std::vector<Step> run() {
+    Schedule run() {
         const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
         missing_.assign(g_.size(), 0);
-        done_.assign(g_.size(), false);
+        schedule_.position.assign(g_.size(), no_step);
         // Users and stores of each statement, as offset lists (CSR), in node and store order.
         std::vector<std::uint32_t> user_count(g_.size() + 1, 0), store_count(g_.size() + 1, 0);
         for (NodeId n = 0; n < g_.size(); ++n) {
@@ -40,7 +40,7 @@ class Scheduler {
         for (std::uint32_t s = 0; s < k_.stores.size(); ++s) {
             const NodeId v = value_of(k_.stores[s]);
             if (v == no_node)
-                steps_.push_back({Step::Kind::Store, s});
+                schedule_.steps.push_back({Step::Kind::Store, s});
             else
                 demand(v);
         }
@@ -48,7 +48,7 @@ class Scheduler {
             const NodeId v = resolve_detach(g_, k_.returned);
             if (is_statement(g_[v].op)) demand(v);
         }
-        return std::move(steps_);
+        return std::move(schedule_);
     }
 
   private:
@@ -90,13 +90,13 @@ class Scheduler {
         std::vector<std::pair<NodeId, int>> stack{{root, 0}};
         while (!stack.empty()) {
             auto& [n, next] = stack.back();
-            if (done_[n]) {
+            if (done(n)) {
                 stack.pop_back();
                 continue;
             }
             if (next < info(g_[n].op).arity) {
                 const NodeId a = resolve_detach(g_, g_[n].args[static_cast<std::size_t>(next++)]);
-                if (is_statement(g_[a].op) && !done_[a]) stack.push_back({a, 0});
+                if (is_statement(g_[a].op) && !done(a)) stack.push_back({a, 0});
                 continue;
             }
             const NodeId ready = n;
@@ -111,11 +111,12 @@ class Scheduler {
         while (!ready_.empty()) {
             const NodeId n = ready_.back();
             ready_.pop_back();
-            if (done_[n]) continue;
-            done_[n] = true;
-            steps_.push_back({Step::Kind::Value, n});
+            if (done(n)) continue;
+            std::vector<Step>& steps = schedule_.steps;
+            schedule_.position[n] = static_cast<std::uint32_t>(steps.size());
+            steps.push_back({Step::Kind::Value, n});
             for (std::uint32_t i = store_begin_[n]; i < store_begin_[n + 1]; ++i)
-                steps_.push_back({Step::Kind::Store, stores_[i]});
+                steps.push_back({Step::Kind::Store, stores_[i]});
             for (std::uint32_t i = user_begin_[n + 1]; i-- > user_begin_[n];)
                 if (--missing_[users_[i]] == 0) ready_.push_back(users_[i]);
         }
@@ -123,16 +124,17 @@ class Scheduler {
 
     const Kernel& k_;
     const Graph& g_;
+    bool done(NodeId n) const { return schedule_.position[n] != no_step; }
+
     std::vector<std::uint32_t> missing_; // per statement: operands not yet emitted
-    std::vector<bool> done_;
     std::vector<std::uint32_t> user_begin_, users_, store_begin_, stores_;
     std::vector<NodeId> ready_;
-    std::vector<Step> steps_;
+    Schedule schedule_;
 };
 
 } // namespace
 
-std::vector<Step> schedule_kernel(const Kernel& kernel) {
+Schedule schedule_kernel(const Kernel& kernel) {
     return Scheduler(kernel).run();
 }
 

@@ -22,7 +22,14 @@ struct Step {
     std::uint32_t index; // the node (Value) or the index into Kernel::stores (Store)
 };
 
-std::vector<Step> schedule_kernel(const Kernel& kernel);
+inline constexpr std::uint32_t no_step = 0xFFFFFFFFu;
+
+struct Schedule {
+    std::vector<Step> steps;
+    std::vector<std::uint32_t> position; // per node: its Value step, or no_step
+};
+
+Schedule schedule_kernel(const Kernel& kernel);
 
 // The node whose value `id` is: Detach passes its operand through.
 inline NodeId resolve_detach(const Graph& graph, NodeId id) {
