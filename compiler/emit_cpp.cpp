@@ -172,7 +172,7 @@ class KernelEmitter {
     int operand_count(std::size_t s) const { return step_arity(k_, steps_[s]); }
     NodeId operand(std::size_t s, int k) const { return step_operand(k_, steps_[s], k); }
 
-    // Where each value is made, and the units: statements and loops in order.
+    // The loop of each step, the units (statements and loops in order) and the loops' counters.
     void index_steps() {
         name_of_.assign(g_.size(), none);
         loop_of_step_.assign(steps_.size(), none);
@@ -361,7 +361,7 @@ class KernelEmitter {
             }
             if (keep & Loop::KeepPrevious) previous_[l][j] = names_.claim(name(n) + "_prev");
             if (keep & Loop::KeepState) {
-                const NodeId initial = initial_value(loop, j);
+                const NodeId initial = loop.initial[j];
                 write("    {} {} = {};\n", type_of(n), name(n),
                       initial == no_node
                           ? std::string(info(g_[n].op).kind == Kind::Bool ? "false"
@@ -406,15 +406,6 @@ class KernelEmitter {
             const NodeId last = steps_[loop.begin + (loop.count - 1) * loop.length + j].index;
             if (slot_[last] >= 0) write("    s[{}] = {};\n", slot_[last], name(first(loop, j)));
         }
-    }
-
-    // The value a state variable holds before the first iteration: the operand that reads the
-    // "previous" value in the first iteration.
-    NodeId initial_value(const Loop& loop, std::size_t j) const {
-        for (const auto& operands : loop.operands)
-            for (const Pattern& p : operands)
-                if (p.kind == Pattern::Kind::Previous && p.step == j) return p.node;
-        return no_node;
     }
 
     // Names node n after its label, or as the next temporary when it has none.

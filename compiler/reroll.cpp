@@ -162,7 +162,7 @@ class Reroller {
         const std::size_t length = loop.length;
         loop.operands.assign(length, {});
         loop.targets.assign(length, {});
-        std::vector<NodeId> initial(length, no_node);
+        loop.initial.assign(length, no_node);
         for (std::size_t j = 0; j < length; ++j) {
             const std::size_t s0 = loop.begin + j, s1 = s0 + length;
             if (!same_shape(s0, s1)) return false;
@@ -178,7 +178,7 @@ class Reroller {
             for (int k = 0; k < operand_count(s0); ++k) {
                 const Pattern& pattern = patterns[static_cast<std::size_t>(k)];
                 if (pattern.kind != Pattern::Kind::Previous) continue;
-                NodeId& first = initial[pattern.step]; // one value before the first iteration
+                NodeId& first = loop.initial[pattern.step]; // one value before the first iteration
                 if (first != no_node && first != pattern.node) return false;
                 first = pattern.node;
             }

@@ -39,6 +39,8 @@ struct Loop {
     // Per body step: its operands (a store's value is operand 0) and a store's target index.
     std::vector<std::array<Pattern, 3>> operands;
     std::vector<Pattern> targets;
+    // Per body step: the value that a Previous operand reads in the first iteration, or no_node.
+    std::vector<NodeId> initial;
     // Per body step: how its value is kept for readers outside its iteration (bits of Keep).
     enum Keep : std::uint8_t {
         KeepArray = 1,    // an array of all iterations' values: read by a later statement or loop
