@@ -402,10 +402,14 @@ int inspect_command(const InspectArgs& args) {
 
 // Runs `body` on a thread with a large stack: lowering recurses once per inlined call. The thread
 // allocates from the main heap (one arena), grown 64 MB at a time: a second arena would grow by
-// one page per system call, which on large inputs costs a third of the run.
+// one page per system call, which on large inputs costs a third of the run. Blocks up to 32 MB
+// come from that heap too, and it is not trimmed, so what one kernel frees the next reuses
+// instead of mapping (and the kernel zeroing) fresh pages.
 int run_with_large_stack(const std::function<int()>& body) {
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     struct Task {
         const std::function<int()>* body;
         int status;
