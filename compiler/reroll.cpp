@@ -135,19 +135,28 @@ class Reroller {
             loop.begin = p;
             loop.length = length;
             if (!derive(loop)) continue;
+            // The iterations whose signatures repeat bound the count: a candidate that could not
+            // beat the best even if they all matched is not matched step by step.
+            std::size_t repeats = 2;
+            while (p + (repeats + 1) * length <= steps_.size() &&
+                   run_hash(p + repeats * length, length) == run_hash(p, length))
+                ++repeats;
+            if (!enough(repeats, length) || (repeats - 1) * length <= best_saving) continue;
             std::size_t count = 2;
-            while (p + (count + 1) * length <= steps_.size() &&
-                   run_hash(p + count * length, length) == run_hash(p, length) &&
-                   matches(loop, count))
+            while (count < repeats && matches(loop, count))
                 ++count;
-            if (count < std::max<std::size_t>(options_.min_iterations, 2) ||
-                count * length < options_.min_steps || (count - 1) * length <= best_saving)
-                continue;
+            if (!enough(count, length) || (count - 1) * length <= best_saving) continue;
             loop.count = count;
             best_saving = (count - 1) * length;
             best = std::move(loop);
         }
         return best;
+    }
+
+    // Whether `count` iterations of `length` steps pass the thresholds for a loop.
+    bool enough(std::size_t count, std::size_t length) const {
+        return count >= std::max<std::size_t>(options_.min_iterations, 2) &&
+               count * length >= options_.min_steps;
     }
 
     bool same_shape(std::size_t a, std::size_t b) const {
