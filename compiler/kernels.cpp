@@ -13,11 +13,14 @@ namespace {
 // Builds one kernel: starts from the primal parameters and graph, then adds parameters and stores.
 class KernelBuilder {
   public:
-    KernelBuilder(const Function& fn, std::string suffix, std::string summary) {
+    KernelBuilder(const Function& fn, std::string suffix, std::string summary)
+        : KernelBuilder(fn, std::move(suffix), std::move(summary), fn.graph) {}
+    // `graph`: the function's graph, or one that extends it (a copy shares its nodes).
+    KernelBuilder(const Function& fn, std::string suffix, std::string summary, Graph graph) {
         k_.name = fn.name + suffix;
         k_.summary = std::move(summary);
         k_.function = &fn;
-        k_.graph = fn.graph;
+        k_.graph = std::move(graph);
         k_.graph.set_node_limit(std::numeric_limits<std::size_t>::max());
         for (const Parameter& p : fn.params) {
             const std::size_t param = k_.params.size();
@@ -97,10 +100,7 @@ class KernelSet {
         } else {
             if (options_.primal) primal();
             if (options_.forward) jvp();
-            if (options_.reverse) {
-                grad();
-                vjp();
-            }
+            if (options_.reverse) grad_and_vjp();
             if (options_.hessian) {
                 hessian();
                 hvp();
@@ -171,22 +171,37 @@ class KernelSet {
         sink_(b.finish());
     }
 
-    void grad() {
+    // A scalar function's f_vjp is its gradient times the seed: one reverse sweep serves both
+    // kernels, and f_vjp multiplies each adjoint by the seed as it adds it in (no more products
+    // than seeding the sweep itself, which would also scale every adjoint on the way).
+    void grad_and_vjp() {
         KernelBuilder b(fn_, "_grad",
                         "reverse mode: the value, and the gradient into the _bar arrays");
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         const NodeId one = b.graph().constant(1.0);
-        store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, {one}, active_), false);
+        std::vector<NodeId> adjoints = reverse_ad(b.graph(), fn_.outputs, {one}, active_);
+        store_adjoints(b, bars, adjoints, false);
         b.returns(fn_.outputs[0]);
+        Graph gradient = b.graph();
         sink_(b.finish());
+
+        KernelBuilder v(fn_, "_vjp",
+                        "reverse mode: adds seed times the gradient into the _bar arrays",
+                        std::move(gradient));
+        const NodeId seed = v.add_param("seed", 1, true, false).second[0];
+        const std::vector<std::size_t> vjp_bars = per_wrt_param(v, "_bar", true);
+        for (NodeId& adjoint : adjoints)
+            if (adjoint != no_node) adjoint = v.graph().apply(Op::Mul, seed, adjoint);
+        store_adjoints(v, vjp_bars, adjoints, true);
+        sink_(v.finish());
     }
 
+    // A vector function's g_vjp: one reverse sweep seeded with the seed vector.
     void vjp() {
         KernelBuilder b(fn_, "_vjp",
                         "reverse mode: adds seed times the gradient into the _bar arrays");
-        const std::vector<NodeId> seeds =
-            b.add_param("seed", m(), !fn_.vector_valued, false).second;
-        if (fn_.vector_valued) write_value(b);
+        const std::vector<NodeId> seeds = b.add_param("seed", m(), false, false).second;
+        write_value(b);
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, seeds, active_), true);
         sink_(b.finish());
