@@ -39,11 +39,6 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     return intern(Node{op, false, origin_, {a, b, c}, 0.0});
 }
 
-bool Graph::is_constant(NodeId id, double value) const {
-    const Node& node = (*this)[id];
-    return node.op == Op::Const && node.value == value;
-}
-
 void Graph::set_label(NodeId id, const std::string& label) {
     const Node& node = (*this)[id];
     if (node.op == Op::Const || node.op == Op::Input || node.labelled) return;

@@ -92,7 +92,9 @@ class Graph {
 
     const Node& operator[](NodeId id) const { return data_->nodes[id]; }
     std::size_t size() const { return data_->nodes.size(); }
-    bool is_constant(NodeId id, double value) const;
+    bool is_constant(NodeId id, double value) const {
+        return data_->nodes[id].op == Op::Const && data_->nodes[id].value == value;
+    }
     bool is_constant(NodeId id) const { return data_->nodes[id].op == Op::Const; }
 
     // The limit applies to what lowering unrolls; derivative programs lift it.

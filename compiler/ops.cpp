@@ -8,29 +8,20 @@
 
 namespace gradc {
 
-namespace {
-constexpr std::array<OpInfo, 0
-#define GRADC_OP(...) +1
-#include "compiler/ops.def"
-#undef GRADC_OP
-                     >
-    op_table = {{
+const std::array<OpInfo, op_count> op_table = {{
 #define GRADC_OP(NAME, SOURCE, ARITY, KIND, ...)                                                   \
     {#NAME, SOURCE, ARITY, Kind::KIND, GRADC_CPP(__VA_ARGS__)},
 #define GRADC_CPP(VALUE, CPP, ...) CPP
 #include "compiler/ops.def"
 #undef GRADC_CPP
 #undef GRADC_OP
-    }};
+}};
 
+namespace {
 // Builtins over a whole vector, handled by lowering rather than by one op.
 constexpr std::array<std::string_view, 7> vector_builtins = {"sum", "dot", "norm",   "logsumexp",
                                                              "max", "min", "softmax"};
 } // namespace
-
-const OpInfo& info(Op op) {
-    return op_table[static_cast<std::size_t>(op)];
-}
 
 std::optional<Op> find_function(std::string_view name, std::size_t arity) {
     for (std::size_t i = 0; i < op_table.size(); ++i)

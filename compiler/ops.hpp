@@ -1,6 +1,8 @@
 #pragma once
 // The op enumeration and per-op facts, all generated from ops.def.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,7 +27,17 @@ struct OpInfo {
     const char* cpp; // fmt pattern over the operand texts {0} {1} {2}
 };
 
-const OpInfo& info(Op op);
+inline constexpr std::size_t op_count = 0
+#define GRADC_OP(...) +1
+#include "compiler/ops.def"
+#undef GRADC_OP
+    ;
+
+extern const std::array<OpInfo, op_count> op_table; // indexed by Op
+
+inline const OpInfo& info(Op op) {
+    return op_table[static_cast<std::size_t>(op)];
+}
 
 // The builtin called `name` with `arity` scalar arguments, if there is one.
 std::optional<Op> find_function(std::string_view name, std::size_t arity);

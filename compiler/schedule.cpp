@@ -18,8 +18,10 @@ class Scheduler {
         schedule_.position.assign(g_.size(), no_step);
         // Users and stores of each statement, as offset lists (CSR), in node and store order.
         std::vector<std::uint32_t> user_count(g_.size() + 1, 0), store_count(g_.size() + 1, 0);
+        std::size_t statements = 0;
         for (NodeId n = 0; n < g_.size(); ++n) {
             if (!live[n] || !is_statement(g_[n].op)) continue;
+            ++statements;
             for_each_statement_operand(n, [&](NodeId a) {
                 ++user_count[a];
                 ++missing_[n];
@@ -37,6 +39,7 @@ class Scheduler {
         for (std::uint32_t s = 0; s < k_.stores.size(); ++s)
             if (NodeId v = value_of(k_.stores[s]); v != no_node) stores_[store_count[v]++] = s;
 
+        schedule_.steps.reserve(statements + k_.stores.size());
         for (std::uint32_t s = 0; s < k_.stores.size(); ++s) {
             const NodeId v = value_of(k_.stores[s]);
             if (v == no_node)
