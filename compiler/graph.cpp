@@ -18,11 +18,13 @@ Graph::Data& Graph::own() {
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
-    return intern(Node{Op::Const, false, origin_, {no_node, no_node, no_node}, value});
+    const Node node{Op::Const, false, origin_, {no_node, no_node, no_node}, value};
+    return intern(node, hash(node));
 }
 
 NodeId Graph::input(std::uint32_t slot) {
-    return intern(Node{Op::Input, false, origin_, {slot, no_node, no_node}, 0.0});
+    const Node node{Op::Input, false, origin_, {slot, no_node, no_node}, 0.0};
+    return intern(node, hash(node));
 }
 
 NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
@@ -35,8 +37,13 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
         auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
+    // The table slot is fetched while the simplifier looks at the operands: interning a new node
+    // is otherwise a cache miss it waits for.
+    const Node node{op, false, origin_, {a, b, c}, 0.0};
+    const std::uint32_t h = hash(node);
+    __builtin_prefetch(&data_->table[h & (data_->table.size() - 1)]);
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
-    return intern(Node{op, false, origin_, {a, b, c}, 0.0});
+    return intern(node, h);
 }
 
 void Graph::set_label(NodeId id, const std::string& label) {
@@ -77,8 +84,7 @@ std::uint32_t Graph::hash(const Node& node) {
     return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-NodeId Graph::intern(const Node& node) {
-    const std::uint32_t h = hash(node);
+NodeId Graph::intern(const Node& node, std::uint32_t h) {
     const Data& shared = *data_;
     const std::size_t mask = shared.table.size() - 1;
     std::size_t i = h & mask;

@@ -119,8 +119,8 @@ class Graph {
         std::unordered_map<NodeId, std::string> labels;
     };
 
-    Data& own();                     // the data, first copied if another graph shares it
-    NodeId intern(const Node& node); // the node, hash-consed
+    Data& own(); // the data, first copied if another graph shares it
+    NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
     static std::uint32_t hash(const Node& node);
     void grow_table(Data& data);
 
