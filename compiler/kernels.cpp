@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "compiler/fold_signs.hpp"
 #include "compiler/forward_ad.hpp"
 #include "compiler/reverse_ad.hpp"
 
@@ -61,7 +62,10 @@ class KernelBuilder {
         k_.returned = value;
         k_.returns_value = true;
     }
-    Kernel finish() { return std::move(k_); }
+    Kernel finish() {
+        fold_signs(k_);
+        return std::move(k_);
+    }
 
   private:
     Kernel k_;
