@@ -313,7 +313,7 @@ TEST_CASE("net: emitted headers compile warning-free with g++ and clang++, float
     }
 }
 
-TEST_CASE("net: a product accumulates onto its bias; a square's adjoint doubles the seed side") {
+TEST_CASE("net: a product accumulates onto its bias, and a square's adjoint doubles the seed side") {
     const std::string header =
         net::compile_network(SourceFile("td1.net", td1_text), net::CompileOptions{});
     // sigmoid(W1 @ x + b1): t1 starts as the bias, the product adds to it, its adjoint is t1's.

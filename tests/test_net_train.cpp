@@ -38,7 +38,7 @@ double json_value(const std::string& out, const std::string& key) {
 
 } // namespace
 
-TEST_CASE("net train: xor reaches 100% accuracy; --json prints one object per epoch") {
+TEST_CASE("net train: xor reaches 100% accuracy, and --json prints one object per epoch") {
     const std::string dir = test::work_dir("net_xor");
     const std::string binary = build_sample("xor", dir);
     test::CommandResult result = test::run(binary + " --json --data-dir " + test::source_dir() +

@@ -215,7 +215,7 @@ fn loss(w[9], x[2], y) {                          # block function
         CHECK(boost::get<ast::Function>(program.items[1]).body.size() == 2);
     }
 
-    TEST_CASE("newlines inside brackets do not end a statement; comments are skipped") {
+    TEST_CASE("newlines inside brackets do not end a statement, and comments are skipped") {
         CHECK(shape("(1 +\n 2) * f(x,\n y) + v[\n0]  # comment (\n") ==
               "(((1 + 2) * f(x, y)) + v[0])");
         CHECK(parse("fn f(x) {\n  return [1, # first\n   2]\n}").items.size() == 1);
@@ -274,7 +274,7 @@ fn loss(w[9], x[2], y) {                          # block function
         CHECK(shape("sum(i in 1..2.5: i)") == "sum(i in 1..2.5: i)");
     }
 
-    TEST_CASE("keywords respect identifier boundaries; builtins are names") {
+    TEST_CASE("keywords respect identifier boundaries, and builtins are names") {
         CHECK(shape("iffy + notation + input + orb + andy + lets + fnord") ==
               "(iffy + notation + input + orb + andy + lets + fnord)");
         CHECK(shape("if_ * then2 * _else") == "(if_ * then2 * _else)");
