@@ -82,8 +82,10 @@ class SignFolder {
         flags_.assign(g_.size(), 0);
         const Counts before = mark_live();
         // Without a Neg every statement stays, in one form at least. A Neg folded away changes
-        // its users, and theirs: with many, the changes would outgrow the budget.
+        // its users, and theirs: with many, the changes would outgrow the budget. In a large
+        // graph with a few Negs, what folding could save is not worth its passes.
         if (before.negations == 0 || 4 * before.negations > budget(before)) return;
+        if (before.statements > min_budget && 64 * before.negations < before.statements) return;
         estimate_costs();
         if (!better(choose_forms(), before) || count_changed() > budget(before)) return;
         const std::vector<NodeId> old_roots = kernel_roots(k_);
@@ -236,8 +238,9 @@ class SignFolder {
 
     // What folding may rebuild: on a large graph with negations throughout (a long random
     // expression), moving them would rebuild most of it, which costs more than it saves.
+    static constexpr std::size_t min_budget = 1 << 14;
     static std::size_t budget(const Counts& before) {
-        return std::max<std::size_t>(1 << 14, before.statements / 8);
+        return std::max<std::size_t>(min_budget, before.statements / 8);
     }
 
     void make_way(NodeId n, bool minus, const Choice& way) {

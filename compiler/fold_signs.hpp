@@ -21,7 +21,7 @@
 // of one and no more of the other, and checks what it built. Linear in the size of the graph. A
 // kernel without a live Neg costs one pass; a large graph whose folding would rebuild more than an
 // eighth of it (every user of a changed node changes: with negations all over a long expression,
-// that is most of the graph) is left as it is.
+// that is most of the graph), or with fewer than one Neg in 64 statements, is left as it is.
 
 #include "compiler/kernels.hpp"
 

@@ -189,6 +189,24 @@ TEST_CASE("fold_signs: a large graph is not rebuilt for a few negations") {
     CHECK(folded_large.graph.size() == large[0].graph.size());
 }
 
+// A sum of `n` terms without negations, plus (-x[0]) * x[1] * (-x[2]): folding would save two Negs
+// and rebuild only the last few nodes.
+const std::vector<Function> sparse_negations(int n) {
+    const std::string text = "fn f(x[4]) = sum(i in 0.." + std::to_string(n) +
+                             ": (i + 1) * x[i % 4] * x[(i + 1) % 4]) + (-x[0]) * x[1] * (-x[2])\n";
+    return compile_functions(SourceFile("sparse.expr", text));
+}
+
+TEST_CASE("fold_signs: a large graph with fewer than one Neg in 64 statements is left alone") {
+    KernelOptions primal_only;
+    primal_only.forward = primal_only.reverse = false;
+    const std::vector<Function> small = sparse_negations(100), large = sparse_negations(20000);
+    CHECK(cost(build_kernels(only(small), primal_only).front()).negations == 0);
+    const Kernel folded_large = build_kernels(only(large), primal_only).front();
+    CHECK(cost(folded_large).negations == 2);
+    CHECK(folded_large.graph.size() == large[0].graph.size());
+}
+
 TEST_CASE("fold_signs: random expressions: the same values, never more negations or statements") {
     std::mt19937_64 rng(4242);
     int kernels = 0, fewer_negations = 0;
