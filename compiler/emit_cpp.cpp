@@ -1,6 +1,7 @@
 #include "compiler/emit_cpp.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -91,6 +92,7 @@ class KernelEmitter {
               fn.signature);
         const std::size_t parts = split_into_parts();
         if (parts == 1) {
+            plan_inlining();
             write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name),
                   parameters(param_used));
             body(0, units_.size(), true);
@@ -98,6 +100,7 @@ class KernelEmitter {
             return;
         }
         const std::size_t slots = assign_slots(parts);
+        plan_inlining();
         const std::string name = cpp_identifier(k_.name);
         std::vector<std::string> arguments = param_names_;
         arguments.push_back("s");
@@ -303,6 +306,85 @@ class KernelEmitter {
         return std::max<std::size_t>(size, 1);
     }
 
+    // A statement holds at most this many operations: its own and those written into it.
+    static constexpr std::size_t max_operations = 5;
+
+    // Chooses the temporaries written into the expression of the statement that reads them
+    // (`t2 = (a * b) / c`) instead of getting a statement of their own: fewer statements and names
+    // for the C++ compiler, the same operations in the same order. Such a value is real,
+    // unlabelled, read once, by a statement of its own part outside loops, and every step between
+    // the two is written into that statement too, so nothing moves past another statement.
+    // Truth-valued operators (&&, ||, !, ?:) take no written-in operands, so every operation still
+    // runs exactly when it did. A product is not written into a sum (`a * b + c`): compilers may
+    // contract that into a fused multiply-add (clang does by default where FMA is available), which
+    // rounds once where the separate statements round twice. An unlabelled real value read only by
+    // later parts goes straight into its slot of `s` (`s[7] = a * b;`), without a name.
+    void plan_inlining() {
+        inlined_.assign(steps_.size(), false);
+        to_slot_.assign(steps_.size(), false);
+        std::vector<std::uint8_t> reads(g_.size(), 0);      // per node: 0, 1 or 2 (more)
+        std::vector<std::uint32_t> reader(g_.size(), none); // per node read once: the step
+        std::vector<bool> read_here(g_.size(), false);      // read in the part that makes it
+        auto read = [&](NodeId n, std::uint32_t step, std::size_t part, std::uint8_t times) {
+            if (n == no_node || position_[n] == none) return;
+            reads[n] = static_cast<std::uint8_t>(std::min(reads[n] + times, 2));
+            reader[n] = step;
+            if (part_of_step_[position_[n]] == part) read_here[n] = true;
+        };
+        for (std::size_t u = 0; u < units_.size(); ++u) {
+            const Unit& unit = units_[u];
+            if (unit.loop == none) {
+                for (int k = 0; k < operand_count(unit.begin); ++k)
+                    read(operand(unit.begin, k), static_cast<std::uint32_t>(unit.begin),
+                         unit_part_[u], 1);
+                continue;
+            }
+            const Loop& loop = loops_[unit.loop];
+            for (std::size_t j = 0; j < loop.length; ++j) {
+                read(loop.initial[j], none, unit_part_[u], 2);
+                for (const Pattern& p : loop.operands[j])
+                    if (p.kind == Pattern::Kind::Fixed || p.kind == Pattern::Kind::Previous)
+                        read(p.node, none, unit_part_[u], 2);
+            }
+        }
+        if (k_.returns_value)
+            read(resolve_detach(g_, k_.returned), none, unit_part_.empty() ? 0 : unit_part_.back(),
+                 2);
+        // From the last step back: root[s] is the statement step s is written into (s itself when
+        // it has a statement of its own), first[r] the first step written into statement r.
+        std::vector<std::uint32_t> root(steps_.size()), first(steps_.size());
+        for (std::size_t s = steps_.size(); s-- > 0;) {
+            root[s] = first[s] = static_cast<std::uint32_t>(s);
+            if (loop_of_step_[s] != none || is_store(s)) continue;
+            const NodeId n = steps_[s].index;
+            if (g_.label(n) || info(g_[n].op).kind == Kind::Bool) continue;
+            if (split_ && slot_[n] >= 0) {
+                to_slot_[s] = !read_here[n];
+                continue;
+            }
+            const std::uint32_t user = reader[n];
+            if (reads[n] != 1 || user == none || loop_of_step_[user] != none) continue;
+            const std::uint32_t r = root[user];
+            if (first[r] != s + 1 || r - s + 1 > max_operations || !fits(n, user)) continue;
+            inlined_[s] = true;
+            root[s] = r;
+            first[r] = static_cast<std::uint32_t>(s);
+        }
+    }
+
+    // True when a product (a * b, or the negation of one) is not what `n` is, or `user` is no sum.
+    bool fits(NodeId n, std::uint32_t user) const {
+        auto product = [&](NodeId m) {
+            while (g_[m].op == Op::Neg)
+                m = resolve_detach(g_, g_[m].args[0]);
+            return g_[m].op == Op::Mul;
+        };
+        if (is_store(user)) return !(k_.stores[steps_[user].index].add && product(n));
+        const Op op = g_[steps_[user].index].op;
+        if (op == Op::And || op == Op::Or || op == Op::Not || op == Op::Select) return false;
+        return !((op == Op::Add || op == Op::Sub) && product(n));
+    }
+
     // Units [begin, end), then (in the last part) the return.
     void body(std::size_t begin, std::size_t end, bool last) {
         current_part_ = begin < end ? unit_part_[begin] : none;
@@ -325,6 +407,7 @@ class KernelEmitter {
     }
 
     void statement(std::size_t s) {
+        if (inlined_[s]) return; // written into a later statement
         if (is_store(s)) {
             const Kernel::Store& store = k_.stores[steps_[s].index];
             write("    {} {} {};\n", target(store.target.param, std::to_string(store.target.index)),
@@ -333,9 +416,13 @@ class KernelEmitter {
         }
         const NodeId n = steps_[s].index;
         comment(n, "    ");
+        const std::string value = written_expression(s);
+        if (to_slot_[s]) {
+            write("    s[{}] = {};\n", slot_[n], value);
+            return;
+        }
         claim_name(n);
-        write("    const {} {} = {};\n", type_of(n), name(n),
-              expression(s, [&](int k) { return value_text(operand(s, k)); }));
+        write("    const {} {} = {};\n", type_of(n), name(n), value);
         if (split_ && slot_[n] >= 0) write("    s[{}] = {};\n", slot_[n], name(n));
     }
 
@@ -576,8 +663,26 @@ class KernelEmitter {
     }
     std::string real(NodeId n) const {
         n = n == no_node ? n : resolve_detach(g_, n);
-        return as_real(n, value_text(n));
+        return as_real(n, operand_text(n, false));
     }
+
+    // The text of an operand of a straight-line statement: the expression of a value written into
+    // it (see plan_inlining), in parentheses when `nested` in an operator and not a call itself;
+    // else value_text.
+    std::string operand_text(NodeId id, bool nested) const {
+        if (id == no_node || position_[id] == none || !inlined_[position_[id]])
+            return value_text(id);
+        const std::size_t s = position_[id];
+        const std::string text = written_expression(s);
+        return nested && !is_call(g_[id].op) ? "(" + text + ")" : text;
+    }
+    // The expression of straight-line step s, with the values written into it.
+    std::string written_expression(std::size_t s) const {
+        const bool nested = !is_call(g_[steps_[s].index].op);
+        return expression(s, [&](int k) { return operand_text(operand(s, k), nested); });
+    }
+    // True for the ops written as a call (`std::sin(a)`), whose operands need no parentheses.
+    static bool is_call(Op op) { return std::isalpha(static_cast<unsigned char>(info(op).cpp[0])); }
 
     // The expression of step s, its operands' texts from `text(k)`.
     template <class Text> std::string expression(std::size_t s, Text text) const {
@@ -629,7 +734,8 @@ class KernelEmitter {
     bool split_ = false;
     std::vector<std::size_t> unit_part_;
     std::vector<std::uint32_t> part_of_step_;
-    std::vector<int> slot_; // per node: its slot in `s`, or -1
+    std::vector<int> slot_;               // per node: its slot in `s`, or -1
+    std::vector<bool> inlined_, to_slot_; // per step: see plan_inlining
     std::uint32_t current_part_ = none;
     std::size_t shown_line_ = 0;
 };
