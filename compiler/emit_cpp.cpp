@@ -59,7 +59,12 @@ class Names {
 // `for` loops and every other value as one `const` line. Past five times `statements_per_part`
 // statements (a loop counts as its body) the kernel is split into parts, `[[gnu::noinline]]`
 // functions run in order; a value used by a later part goes through the array `s`, whose slots are
-// reused once no later part reads them, and the arrays of loops live in `s` too.
+// reused once no later part reads them, and the arrays of loops live in `s` too. A part gets `s`
+// twice: as `in` to read what earlier parts wrote, as `out` to write (and read back) its own. The
+// compiler cannot tell the two pointers apart, so it reads a value from `in` where the code does
+// rather than keep it in a register across the writes: g++ -O2 spends less time searching for
+// earlier reads past the writes, and there are fewer long-lived values to allocate registers for.
+// (`in` is not const: g++ warns when an array that may not be set yet is passed as const.)
 class KernelEmitter {
   public:
     KernelEmitter(const SourceFile& source, const Kernel& kernel, const EmitOptions& options,
@@ -73,6 +78,7 @@ class KernelEmitter {
 
     void emit() {
         index_steps();
+        refs_ = {std::vector<bool>(k_.params.size(), false), false, false};
         std::vector<bool> param_used(k_.params.size(), false);
         auto read = [&](NodeId a) {
             if (a != no_node && g_[a].op == Op::Input)
@@ -101,31 +107,58 @@ class KernelEmitter {
         }
         const std::size_t slots = assign_slots(parts);
         plan_inlining();
-        const std::string name = cpp_identifier(k_.name);
-        std::vector<std::string> arguments = param_names_;
-        arguments.push_back("s");
+        const std::string name = cpp_identifier(k_.name), array = names_.claim("s");
+        in_name_ = names_.claim("in");
+        out_name_ = names_.claim("out");
+        std::vector<std::string> calls;
+        bool passes = false; // some part reads or writes `s`
         for (std::size_t p = 0, u = 0; p < parts; ++p) {
-            const bool last = p + 1 == parts;
-            write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}, "
-                  "[[maybe_unused]] {}* s) {{\n",
-                  k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
-                  parameters(std::vector<bool>(k_.params.size(), false)), type_);
             const std::size_t begin = u;
             while (u < units_.size() && unit_part_[u] == p)
                 ++u;
-            body(begin, u, last);
-            write("}}\n");
+            calls.push_back(part(p, parts, begin, u, name, array));
+            passes = passes || refs_.in || refs_.out;
         }
         write("\ninline {} {}({}) {{\n", return_type(), name, parameters(param_used));
-        write("    {}{} s[{}]; // values passed from one part to the next\n",
-              slots * sizeof(double) > (1u << 20) ? "static thread_local " : "", type_, slots);
+        if (passes)
+            write("    {}{} {}[{}]; // values passed from one part to the next\n",
+                  slots * sizeof(double) > (1u << 20) ? "static thread_local " : "", type_, array,
+                  slots);
         for (std::size_t p = 0; p < parts; ++p)
-            write("    {}{}_part{}({});\n", p + 1 == parts && k_.returns_value ? "return " : "",
-                  name, p + 1, fmt::join(arguments, ", "));
+            write("    {}{};\n", p + 1 == parts && k_.returns_value ? "return " : "", calls[p]);
         write("}}\n");
     }
 
   private:
+    // Writes part p of `parts` (units [begin, end)) as a function of the parameters it refers to,
+    // known once its body is written; returns the call of it, `array` passed for in and out.
+    std::string part(std::size_t p, std::size_t parts, std::size_t begin, std::size_t end,
+                     const std::string& name, const std::string& array) {
+        const bool last = p + 1 == parts;
+        flush();
+        refs_ = {std::vector<bool>(k_.params.size(), false), false, false};
+        holding_ = true;
+        body(begin, end, last);
+        holding_ = false;
+        const std::string text(buffer_.data(), buffer_.size());
+        buffer_.clear();
+        std::vector<std::string> params, arguments;
+        for (std::size_t q = 0; q < k_.params.size(); ++q)
+            if (refs_.params[q]) {
+                params.push_back(parameter(q));
+                arguments.push_back(param_names_[q]);
+            }
+        for (const auto& [used, param] : {std::pair(refs_.in, in_name_), {refs_.out, out_name_}})
+            if (used) {
+                params.push_back(fmt::format("{}* {}", type_, param));
+                arguments.push_back(array);
+            }
+        write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}) {{\n{}}}\n",
+              k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
+              fmt::join(params, ", "), text);
+        return fmt::format("{}_part{}({})", name, p + 1, fmt::join(arguments, ", "));
+    }
+
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
     static constexpr std::uint32_t label_bit = 1u << 31;
 
@@ -145,7 +178,7 @@ class KernelEmitter {
     // Text goes through a small buffer, so a large kernel is never held in memory whole.
     template <class... Args> void write(fmt::format_string<Args...> format, Args&&... args) {
         fmt::format_to(std::back_inserter(buffer_), format, std::forward<Args>(args)...);
-        if (buffer_.size() > (1u << 20)) flush();
+        if (buffer_.size() > (1u << 20) && !holding_) flush();
     }
     void flush() {
         out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
@@ -159,15 +192,16 @@ class KernelEmitter {
 
     std::string parameters(const std::vector<bool>& used) const {
         std::vector<std::string> params;
-        for (std::size_t p = 0; p < k_.params.size(); ++p) {
-            const KernelParam& param = k_.params[p];
-            std::string type = param.output   ? type_ + "*"
-                               : param.scalar ? type_
-                                              : "const " + type_ + "*";
-            params.push_back(
-                fmt::format("{}{} {}", used[p] ? "" : "[[maybe_unused]] ", type, param_names_[p]));
-        }
+        for (std::size_t p = 0; p < k_.params.size(); ++p)
+            params.push_back((used[p] ? "" : "[[maybe_unused]] ") + parameter(p));
         return fmt::format("{}", fmt::join(params, ", "));
+    }
+    std::string parameter(std::size_t p) const {
+        const KernelParam& param = k_.params[p];
+        const std::string type = param.output   ? type_ + "*"
+                                 : param.scalar ? type_
+                                                : "const " + type_ + "*";
+        return type + " " + param_names_[p];
     }
 
     bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
@@ -318,7 +352,7 @@ class KernelEmitter {
     // runs exactly when it did. A product is not written into a sum (`a * b + c`): compilers may
     // contract that into a fused multiply-add (clang does by default where FMA is available), which
     // rounds once where the separate statements round twice. An unlabelled real value read only by
-    // later parts goes straight into its slot of `s` (`s[7] = a * b;`), without a name.
+    // later parts goes straight into its slot of `s` (`out[7] = a * b;`), without a name.
     void plan_inlining() {
         inlined_.assign(steps_.size(), false);
         to_slot_.assign(steps_.size(), false);
@@ -418,12 +452,13 @@ class KernelEmitter {
         comment(n, "    ");
         const std::string value = written_expression(s);
         if (to_slot_[s]) {
-            write("    s[{}] = {};\n", slot_[n], value);
+            write("    {} = {};\n", written_slot(std::to_string(slot_[n])), value);
             return;
         }
         claim_name(n);
         write("    const {} {} = {};\n", type_of(n), name(n), value);
-        if (split_ && slot_[n] >= 0) write("    s[{}] = {};\n", slot_[n], name(n));
+        if (split_ && slot_[n] >= 0)
+            write("    {} = {};\n", written_slot(std::to_string(slot_[n])), name(n));
     }
 
     void loop(std::uint32_t l) {
@@ -483,7 +518,7 @@ class KernelEmitter {
                   keep & Loop::KeepState ? "" : fmt::format("const {} ", type_of(n)), name(n),
                   expression(s, text));
             if (keep & Loop::KeepArray)
-                write("        {} = {};\n", array_text(l, j, 0, 1), name(n));
+                write("        {} = {};\n", array_text(l, j, 0, 1, true), name(n));
         }
         write("    }}\n");
         shown_line_ = 0;
@@ -491,7 +526,9 @@ class KernelEmitter {
         for (std::size_t j = 0; j < loop.length; ++j) {
             if (!(loop.keep[j] & Loop::KeepState)) continue;
             const NodeId last = steps_[loop.begin + (loop.count - 1) * loop.length + j].index;
-            if (slot_[last] >= 0) write("    s[{}] = {};\n", slot_[last], name(first(loop, j)));
+            if (slot_[last] >= 0)
+                write("    {} = {};\n", written_slot(std::to_string(slot_[last])),
+                      name(first(loop, j)));
         }
     }
 
@@ -575,6 +612,7 @@ class KernelEmitter {
     }
 
     std::string target(std::size_t param, const std::string& index) const {
+        refs_.params[param] = true;
         const std::string& name = param_names_[param];
         return k_.params[param].scalar ? "*" + name : fmt::format("{}[{}]", name, index);
     }
@@ -593,9 +631,16 @@ class KernelEmitter {
     }
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
-    // A slot of `s` holding a value of node n's kind.
-    std::string slot_text(NodeId n, const std::string& index) const {
-        const std::string slot = fmt::format("s[{}]", index);
+    // Slot `index` of `s`, to assign.
+    std::string written_slot(const std::string& index) const {
+        refs_.out = true;
+        return fmt::format("{}[{}]", out_name_, index);
+    }
+    // A slot of `s` holding a value of node n's kind, read in the part that wrote it (`here`) or
+    // in a later one.
+    std::string slot_text(NodeId n, const std::string& index, bool here = false) const {
+        (here ? refs_.out : refs_.in) = true;
+        const std::string slot = fmt::format("{}[{}]", here ? out_name_ : in_name_, index);
         return info(g_[n].op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
     }
 
@@ -606,13 +651,18 @@ class KernelEmitter {
                                                    : c.start + 1);
     }
 
-    // Body step j of loop l in its iteration base + stride * r, r the iteration being written.
-    std::string array_text(std::uint32_t l, std::size_t j, std::int64_t base,
-                           std::int64_t stride) const {
+    // Body step j of loop l in its iteration base + stride * r, r the iteration being written:
+    // its array element, to read or (`write`) to assign.
+    std::string array_text(std::uint32_t l, std::size_t j, std::int64_t base, std::int64_t stride,
+                           bool write = false) const {
         const NodeId n = first(loops_[l], j);
         const Counter& c = counters_[l];
         const std::int64_t at = c.start + c.step * base, slope = c.step * stride;
-        if (split_) return slot_text(n, affine(ssize(array_base_[l][j]) + at, slope));
+        if (split_) {
+            const std::string index = affine(ssize(array_base_[l][j]) + at, slope);
+            if (write) return written_slot(index);
+            return slot_text(n, index, part_of_step_[loops_[l].begin] == current_part_);
+        }
         return fmt::format("{}[{}]", arrays_[l][j], affine(at, slope));
     }
 
@@ -626,6 +676,7 @@ class KernelEmitter {
         }
         if (n.op == Op::Input) {
             const Kernel::Element& e = k_.slots[n.args[0]];
+            refs_.params[e.param] = true;
             const std::string& name = param_names_[e.param];
             return k_.params[e.param].scalar ? name : fmt::format("{}[{}]", name, e.index);
         }
@@ -645,6 +696,7 @@ class KernelEmitter {
         case Pattern::Kind::Fixed:
             return value_text(p.node);
         case Pattern::Kind::Element:
+            refs_.params[p.param] = true;
             return fmt::format("{}[{}]", param_names_[p.param], affine(p));
         case Pattern::Kind::Local:
             return name(first(loop, p.step));
@@ -731,6 +783,14 @@ class KernelEmitter {
     std::vector<Counter> counters_;                           // per loop
     Counter counter_;                                         // of the loop being written
     std::size_t stack_bytes_ = 0;                             // of the arrays on the stack
+    std::string in_name_, out_name_;                          // `s` in the parts
+    // What the part being written refers to, noted by the functions that write the names.
+    struct Refs {
+        std::vector<bool> params;
+        bool in, out;
+    };
+    mutable Refs refs_;
+    bool holding_ = false; // the part being written stays in buffer_
     bool split_ = false;
     std::vector<std::size_t> unit_part_;
     std::vector<std::uint32_t> part_of_step_;
