@@ -1,8 +1,9 @@
 #pragma once
-// The C++ emitter: kernels -> one self-contained header (generated-api.md). Each kernel's steps come
-// in the order of schedule_kernel; the runs reroll finds become `for` loops, every other value one
-// `const` line named after its `let` (NAME, NAME_dot, NAME_bar) or `tN`, with a comment quoting the
-// .expr line each block comes from. Deterministic: the output depends only on the kernels and
+// The C++ emitter: kernels -> one self-contained header (generated-api.md). Each kernel's steps
+// come in the order of schedule_kernel; the runs reroll finds become `for` loops, every other value
+// one `const` line named after its `let` (NAME, NAME_dot, NAME_bar) or `tN`, with a comment quoting
+// the .expr line each block comes from; a temporary read once, by the statement right after it, is
+// written into that statement instead. Deterministic: the output depends only on the kernels and
 // options.
 
 #include <ostream>
