@@ -176,8 +176,8 @@ class KernelSet {
     }
 
     // A scalar function's f_vjp is its gradient times the seed: one reverse sweep serves both
-    // kernels, and f_vjp multiplies each adjoint by the seed as it adds it in (no more products
-    // than seeding the sweep itself, which would also scale every adjoint on the way).
+    // kernels, and f_vjp multiplies each adjoint by the seed as it adds it in (one product per
+    // gradient element; timed no slower than a sweep seeded at the root, bench/README.md §1).
     void grad_and_vjp() {
         KernelBuilder b(fn_, "_grad",
                         "reverse mode: the value, and the gradient into the _bar arrays");
