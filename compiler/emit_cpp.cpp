@@ -78,18 +78,6 @@ class KernelEmitter {
 
     void emit() {
         index_steps();
-        refs_ = {std::vector<bool>(k_.params.size(), false), false, false};
-        std::vector<bool> param_used(k_.params.size(), false);
-        auto read = [&](NodeId a) {
-            if (a != no_node && g_[a].op == Op::Input)
-                param_used[k_.slots[g_[a].args[0]].param] = true;
-        };
-        for (std::size_t s = 0; s < steps_.size(); ++s)
-            for (int k = 0; k < operand_count(s); ++k)
-                read(operand(s, k));
-        if (k_.returns_value) read(resolve_detach(g_, k_.returned));
-        for (const Kernel::Store& s : k_.stores)
-            param_used[s.target.param] = true;
         for (const KernelParam& param : k_.params)
             param_names_.push_back(names_.claim(param.name));
 
@@ -99,10 +87,9 @@ class KernelEmitter {
         const std::size_t parts = split_into_parts();
         if (parts == 1) {
             plan_inlining();
-            write("inline {} {}({}) {{\n", return_type(), cpp_identifier(k_.name),
-                  parameters(param_used));
-            body(0, units_.size(), true);
-            write("}}\n");
+            const std::string text = written_body(0, units_.size(), true);
+            write("inline {} {}({}) {{\n{}}}\n", return_type(), cpp_identifier(k_.name),
+                  parameters(refs_.params), text);
             return;
         }
         const std::size_t slots = assign_slots(parts);
@@ -111,12 +98,15 @@ class KernelEmitter {
         in_name_ = names_.claim("in");
         out_name_ = names_.claim("out");
         std::vector<std::string> calls;
-        bool passes = false; // some part reads or writes `s`
+        std::vector<bool> param_used(k_.params.size(), false); // by some part
+        bool passes = false;                                   // some part reads or writes `s`
         for (std::size_t p = 0, u = 0; p < parts; ++p) {
             const std::size_t begin = u;
             while (u < units_.size() && unit_part_[u] == p)
                 ++u;
             calls.push_back(part(p, parts, begin, u, name, array));
+            for (std::size_t q = 0; q < k_.params.size(); ++q)
+                param_used[q] = param_used[q] || refs_.params[q];
             passes = passes || refs_.in || refs_.out;
         }
         write("\ninline {} {}({}) {{\n", return_type(), name, parameters(param_used));
@@ -135,13 +125,7 @@ class KernelEmitter {
     std::string part(std::size_t p, std::size_t parts, std::size_t begin, std::size_t end,
                      const std::string& name, const std::string& array) {
         const bool last = p + 1 == parts;
-        flush();
-        refs_ = {std::vector<bool>(k_.params.size(), false), false, false};
-        holding_ = true;
-        body(begin, end, last);
-        holding_ = false;
-        const std::string text(buffer_.data(), buffer_.size());
-        buffer_.clear();
+        const std::string text = written_body(begin, end, last);
         std::vector<std::string> params, arguments;
         for (std::size_t q = 0; q < k_.params.size(); ++q)
             if (refs_.params[q]) {
@@ -157,6 +141,19 @@ class KernelEmitter {
               k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
               fmt::join(params, ", "), text);
         return fmt::format("{}_part{}({})", name, p + 1, fmt::join(arguments, ", "));
+    }
+
+    // The text of body(begin, end, last), held back from the output so that the function's
+    // parameters can follow what it refers to (refs_, reset first).
+    std::string written_body(std::size_t begin, std::size_t end, bool last) {
+        flush();
+        refs_ = {std::vector<bool>(k_.params.size(), false), false, false};
+        holding_ = true;
+        body(begin, end, last);
+        holding_ = false;
+        std::string text(buffer_.data(), buffer_.size());
+        buffer_.clear();
+        return text;
     }
 
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
@@ -784,7 +781,7 @@ class KernelEmitter {
     Counter counter_;                                         // of the loop being written
     std::size_t stack_bytes_ = 0;                             // of the arrays on the stack
     std::string in_name_, out_name_;                          // `s` in the parts
-    // What the part being written refers to, noted by the functions that write the names.
+    // What the body being written refers to, noted by the functions that write the names.
     struct Refs {
         std::vector<bool> params;
         bool in, out;
