@@ -55,6 +55,68 @@ class Names {
     std::size_t next_ = 0;
 };
 
+// A parameter as the signature declares it.
+std::string declaration(const KernelParam& param, const std::string& type,
+                        const std::string& name) {
+    return (param.output ? type + "* " : param.scalar ? type + " " : "const " + type + "* ") + name;
+}
+
+// The heading comment of a kernel.
+std::string heading(const SourceFile& source, const Kernel& k) {
+    return fmt::format("\n// {}: {}\n// line {}: {}\n", k.name, k.summary,
+                       source.locate(k.function->offset).line, k.function->signature);
+}
+
+// A scalar function's f_vjp (Kernel::gradient_kernel set) as a call of its f_grad into local
+// arrays, then `x_bar[i] += seed * x_grad[i]`: the product and sum its graph holds, so it computes
+// what interpreting it does.
+void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::string& type,
+                          std::ostream& out) {
+    Names names;
+    std::vector<std::string> param_names, params, arguments, locals, adds;
+    for (const KernelParam& param : k.params) {
+        param_names.push_back(names.claim(param.name));
+        params.push_back(declaration(param, type, param_names.back()));
+    }
+    const std::size_t seed_param = k.function->params.size(); // right after the function's
+    const std::string& seed = param_names[seed_param];
+    std::size_t stack_bytes = 0;
+    std::string i; // the loops' index
+    for (std::size_t p = 0; p < k.params.size(); ++p) {
+        const KernelParam& param = k.params[p];
+        const std::string& name = param_names[p];
+        if (!param.output) {
+            if (name != seed) arguments.push_back(name);
+            continue;
+        }
+        const std::string local =
+            names.claim(param.name.substr(0, param.name.rfind("_bar")) + "_grad");
+        if (param.scalar) {
+            locals.push_back(fmt::format("    {} {};\n", type, local));
+            arguments.push_back("&" + local);
+            adds.push_back(fmt::format("    *{} += {} * {};\n", name, seed, local));
+            continue;
+        }
+        // Arrays live on the stack up to 512 KiB in all, beyond in thread-local storage.
+        const std::size_t bytes = param.size * sizeof(double);
+        const bool on_stack = stack_bytes + bytes <= (1u << 19);
+        if (on_stack) stack_bytes += bytes;
+        locals.push_back(fmt::format("    {}{} {}[{}];\n", on_stack ? "" : "static thread_local ",
+                                     type, local, param.size));
+        arguments.push_back(local);
+        if (i.empty()) i = names.claim("i");
+        adds.push_back(fmt::format("    for (int {0} = 0; {0} < {1}; ++{0})\n"
+                                   "        {2}[{0}] += {3} * {4}[{0}];\n",
+                                   i, param.size, name, seed, local));
+    }
+    if (adds.empty()) params[seed_param] = "[[maybe_unused]] " + params[seed_param];
+    out << heading(source, k)
+        << fmt::format("inline void {}({}) {{\n{}    {}({});\n{}}}\n", cpp_identifier(k.name),
+                       fmt::join(params, ", "), fmt::join(locals, ""),
+                       cpp_identifier(k.gradient_kernel), fmt::join(arguments, ", "),
+                       fmt::join(adds, ""));
+}
+
 // Emits one kernel: its steps in the order of schedule_kernel, with the runs that reroll found as
 // `for` loops and every other value as one `const` line. Past five times `statements_per_part`
 // statements (a loop counts as its body) the kernel is split into parts, `[[gnu::noinline]]`
@@ -81,9 +143,7 @@ class KernelEmitter {
         for (const KernelParam& param : k_.params)
             param_names_.push_back(names_.claim(param.name));
 
-        const Function& fn = *k_.function;
-        write("\n// {}: {}\n// line {}: {}\n", k_.name, k_.summary, source_.locate(fn.offset).line,
-              fn.signature);
+        write("{}", heading(source_, k_));
         const std::size_t parts = split_into_parts();
         if (parts == 1) {
             plan_inlining();
@@ -194,11 +254,7 @@ class KernelEmitter {
         return fmt::format("{}", fmt::join(params, ", "));
     }
     std::string parameter(std::size_t p) const {
-        const KernelParam& param = k_.params[p];
-        const std::string type = param.output   ? type_ + "*"
-                                 : param.scalar ? type_
-                                                : "const " + type_ + "*";
-        return type + " " + param_names_[p];
+        return declaration(k_.params[p], type_, param_names_[p]);
     }
 
     bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
@@ -853,6 +909,8 @@ HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const Em
 }
 
 void HeaderWriter::add(const Kernel& kernel) {
+    if (!kernel.gradient_kernel.empty())
+        return emit_seeded_gradient(source_, kernel, options_.scalar_type, out_);
     KernelEmitter(source_, kernel, options_, out_).emit();
 }
 

@@ -62,8 +62,9 @@ class KernelBuilder {
         k_.returned = value;
         k_.returns_value = true;
     }
-    Kernel finish() {
-        fold_signs(k_);
+    // `fold`: false for a kernel built from values already folded.
+    Kernel finish(bool fold = true) {
+        if (fold) fold_signs(k_);
         return std::move(k_);
     }
 
@@ -176,8 +177,9 @@ class KernelSet {
     }
 
     // A scalar function's f_vjp is its gradient times the seed: one reverse sweep serves both
-    // kernels, and f_vjp multiplies each adjoint by the seed as it adds it in (one product per
-    // gradient element; timed no slower than a sweep seeded at the root, bench/README.md §1).
+    // kernels. f_vjp's graph multiplies each adjoint by the seed as it adds it in; the emitter
+    // writes it as a call of f_grad followed by those products, so the sweep is emitted (and
+    // compiled by the C++ compiler) once.
     void grad_and_vjp() {
         KernelBuilder b(fn_, "_grad",
                         "reverse mode: the value, and the gradient into the _bar arrays");
@@ -186,8 +188,14 @@ class KernelSet {
         std::vector<NodeId> adjoints = reverse_ad(b.graph(), fn_.outputs, {one}, active_);
         store_adjoints(b, bars, adjoints, false);
         b.returns(fn_.outputs[0]);
-        Graph gradient = b.graph();
-        sink_(b.finish());
+        Graph gradient;
+        {
+            Kernel grad = b.finish();
+            gradient = grad.graph;
+            for (std::size_t j = 0; j < n(); ++j) // the stores, signs folded, in slot order
+                adjoints[diff_slots_[j]] = grad.stores[j].value;
+            sink_(std::move(grad));
+        } // `gradient` now has the graph to itself: no copy below
 
         KernelBuilder v(fn_, "_vjp",
                         "reverse mode: adds seed times the gradient into the _bar arrays",
@@ -197,7 +205,9 @@ class KernelSet {
         for (NodeId& adjoint : adjoints)
             if (adjoint != no_node) adjoint = v.graph().apply(Op::Mul, seed, adjoint);
         store_adjoints(v, vjp_bars, adjoints, true);
-        sink_(v.finish());
+        Kernel vjp = v.finish(false);
+        vjp.gradient_kernel = fn_.name + "_grad";
+        sink_(std::move(vjp));
     }
 
     // A vector function's g_vjp: one reverse sweep seeded with the seed vector.

@@ -40,6 +40,10 @@ struct Kernel {
     std::vector<Store> stores;
     NodeId returned = no_node; // for kernels that return the value
     bool returns_value = false;
+    // Set on a scalar function's f_vjp, which adds seed times f_grad's gradient: the name of that
+    // f_grad, which the emitter calls instead of writing the sweep again. The graph holds the
+    // same products, for the interpreter.
+    std::string gradient_kernel;
 };
 
 struct KernelOptions {

@@ -147,3 +147,54 @@ int main() {
         CHECK(lines == 50);
     }
 }
+
+TEST_CASE(
+    "emitted code: a scalar function's f_vjp calls f_grad, whatever the parameters are named") {
+    // Parameters named like f_vjp's own (seed, the `_grad` locals, the loop index i), an array
+    // large enough for thread-local storage, and a parameter --wrt leaves out: f_vjp adds
+    // seed * gradient into what the _bar arrays held, bit for bit, and compiles without warnings.
+    const std::string dir = work_dir("emit_shape_vjp");
+    const std::string source =
+        "fn f(seed, x_grad[3], i, big[70000], c) = seed * x_grad[0] + sin(x_grad[1] * i) - "
+        "x_grad[2] / i + big[69999] * big[5] + c\n";
+    const std::string header = compile(dir, "f", source, "--mode reverse --wrt seed,x_grad,i,big");
+    CHECK(contains(header, "inline void f_vjp(double seed, const double* x_grad, double i, const "
+                           "double* big, double c, double seed_, double* seed_bar, double* "
+                           "x_grad_bar, double* i_bar, double* big_bar) {\n"
+                           "    double seed_grad;\n"
+                           "    double x_grad_grad[3];\n"
+                           "    double i_grad;\n"
+                           "    static thread_local double big_grad[70000];\n"
+                           "    f_grad(seed, x_grad, i, big, c, &seed_grad, x_grad_grad, &i_grad, "
+                           "big_grad);\n"
+                           "    *seed_bar += seed_ * seed_grad;\n"
+                           "    for (int i_2 = 0; i_2 < 3; ++i_2)\n"
+                           "        x_grad_bar[i_2] += seed_ * x_grad_grad[i_2];\n"));
+    write_file(dir + "/f.hpp", header);
+    write_file(dir + "/driver.cpp", R"(#include <cstdio>
+#include <vector>
+#include "f.hpp"
+int main() {
+    std::vector<double> big(70000, 0.5), g_big(70000), v_big(70000, 0.25);
+    big[5] = 1.5;
+    const double x[3] = {0.3, -0.7, 1.1};
+    double g_seed, g_x[3], g_i, v_seed = 0.25, v_x[3] = {0.25, 0.25, 0.25}, v_i = 0.25;
+    f::f_grad(0.9, x, 2.5, big.data(), 4.0, &g_seed, g_x, &g_i, g_big.data());
+    f::f_vjp(0.9, x, 2.5, big.data(), 4.0, -1.75, &v_seed, v_x, &v_i, v_big.data());
+    int wrong = 0;
+    wrong += v_seed != 0.25 + -1.75 * g_seed;
+    for (int k = 0; k < 3; ++k)
+        wrong += v_x[k] != 0.25 + -1.75 * g_x[k];
+    wrong += v_i != 0.25 + -1.75 * g_i;
+    for (int k = 0; k < 70000; ++k)
+        wrong += v_big[k] != 0.25 + -1.75 * g_big[k];
+    std::printf("%d wrong, %g\n", wrong, v_big[5]);
+}
+)");
+    const std::string flags = "-O1 -Wall -Wextra -Wpedantic -Werror";
+    for (const std::string& compiler : {gxx(), clangxx()}) {
+        if (compiler.empty()) continue;
+        // big[5] gets seed times big[69999]: 0.25 - 1.75 * 0.5
+        CHECK(build_and_run(dir, compiler, flags, "driver") == "0 wrong, -0.625\n");
+    }
+}
