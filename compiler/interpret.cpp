@@ -40,9 +40,12 @@ KernelResult run_kernel(const Kernel& kernel, const std::vector<std::vector<doub
     result.outputs.resize(kernel.params.size());
     for (std::size_t p = 0; p < kernel.params.size(); ++p)
         if (kernel.params[p].output) result.outputs[p].assign(kernel.params[p].size, 0.0);
+    const double scale = kernel.gradient_kernel.empty()
+                             ? 1.0
+                             : inputs.at(kernel.function->params.size()).at(0); // the seed
     for (const Kernel::Store& s : kernel.stores) {
         double& target = result.outputs[s.target.param][s.target.index];
-        const double v = s.value == no_node ? 0.0 : values[s.value];
+        const double v = s.value == no_node ? 0.0 : scale * values[s.value];
         target = s.add ? target + v : v;
     }
     if (kernel.returns_value) result.value = values[kernel.returned];

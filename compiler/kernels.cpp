@@ -62,9 +62,8 @@ class KernelBuilder {
         k_.returned = value;
         k_.returns_value = true;
     }
-    // `fold`: false for a kernel built from values already folded.
-    Kernel finish(bool fold = true) {
-        if (fold) fold_signs(k_);
+    Kernel finish() {
+        fold_signs(k_);
         return std::move(k_);
     }
 
@@ -176,38 +175,44 @@ class KernelSet {
         sink_(b.finish());
     }
 
-    // A scalar function's f_vjp is its gradient times the seed: one reverse sweep serves both
-    // kernels. f_vjp's graph multiplies each adjoint by the seed as it adds it in; the emitter
-    // writes it as a call of f_grad followed by those products, so the sweep is emitted (and
-    // compiled by the C++ compiler) once.
+    // A scalar function's f_vjp adds seed times f_grad's gradient: it is f_grad's graph and stores,
+    // marked (Kernel::gradient_kernel) so that the interpreter multiplies each store by the seed
+    // and the emitter writes a call of f_grad. The sweep is built, emitted and compiled once.
     void grad_and_vjp() {
         KernelBuilder b(fn_, "_grad",
                         "reverse mode: the value, and the gradient into the _bar arrays");
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         const NodeId one = b.graph().constant(1.0);
-        std::vector<NodeId> adjoints = reverse_ad(b.graph(), fn_.outputs, {one}, active_);
-        store_adjoints(b, bars, adjoints, false);
+        store_adjoints(b, bars, reverse_ad(b.graph(), fn_.outputs, {one}, active_), false);
         b.returns(fn_.outputs[0]);
-        Graph gradient;
-        {
-            Kernel grad = b.finish();
-            gradient = grad.graph;
-            for (std::size_t j = 0; j < n(); ++j) // the stores, signs folded, in slot order
-                adjoints[diff_slots_[j]] = grad.stores[j].value;
-            sink_(std::move(grad));
-        } // `gradient` now has the graph to itself: no copy below
-
-        KernelBuilder v(fn_, "_vjp",
-                        "reverse mode: adds seed times the gradient into the _bar arrays",
-                        std::move(gradient));
-        const NodeId seed = v.add_param("seed", 1, true, false).second[0];
-        const std::vector<std::size_t> vjp_bars = per_wrt_param(v, "_bar", true);
-        for (NodeId& adjoint : adjoints)
-            if (adjoint != no_node) adjoint = v.graph().apply(Op::Mul, seed, adjoint);
-        store_adjoints(v, vjp_bars, adjoints, true);
-        Kernel vjp = v.finish(false);
-        vjp.gradient_kernel = fn_.name + "_grad";
+        Kernel grad = b.finish();
+        Kernel vjp = seeded(grad);
+        sink_(std::move(grad));
         sink_(std::move(vjp));
+    }
+
+    // f_vjp of the scalar function whose f_grad is `grad`: the seed parameter after the
+    // function's, the _bar parameters added into; no new nodes (the seed is no graph input).
+    Kernel seeded(const Kernel& grad) {
+        Kernel vjp;
+        vjp.name = fn_.name + "_vjp";
+        vjp.summary = "reverse mode: adds seed times the gradient into the _bar arrays";
+        vjp.function = &fn_;
+        vjp.graph = grad.graph;
+        vjp.slots = grad.slots;
+        vjp.gradient_kernel = grad.name;
+        std::string seed = "seed";
+        while (std::any_of(grad.params.begin(), grad.params.end(),
+                           [&](const KernelParam& p) { return p.name == seed; }))
+            seed += "_";
+        const auto bars = grad.params.begin() + static_cast<std::ptrdiff_t>(fn_.params.size());
+        vjp.params.assign(grad.params.begin(), bars);
+        vjp.params.push_back({seed, 1, true, false});
+        vjp.params.insert(vjp.params.end(), bars, grad.params.end());
+        for (const Kernel::Store& s : grad.stores) // a zero adds nothing
+            if (s.value != no_node)
+                vjp.stores.push_back({{s.target.param + 1, s.target.index}, s.value, true});
+        return vjp;
     }
 
     // A vector function's g_vjp: one reverse sweep seeded with the seed vector.

@@ -40,9 +40,9 @@ struct Kernel {
     std::vector<Store> stores;
     NodeId returned = no_node; // for kernels that return the value
     bool returns_value = false;
-    // Set on a scalar function's f_vjp, which adds seed times f_grad's gradient: the name of that
-    // f_grad, which the emitter calls instead of writing the sweep again. The graph holds the
-    // same products, for the interpreter.
+    // Set on a scalar function's f_vjp: the name of the f_grad whose graph and stores it shares.
+    // Each store adds the seed (the parameter after the function's, no graph input) times its
+    // value; the emitter writes a call of f_grad followed by those products.
     std::string gradient_kernel;
 };
 
