@@ -14,10 +14,8 @@ namespace {
 // Builds one kernel: starts from the primal parameters and graph, then adds parameters and stores.
 class KernelBuilder {
   public:
-    KernelBuilder(const Function& fn, std::string suffix, std::string summary)
-        : KernelBuilder(fn, std::move(suffix), std::move(summary), fn.graph) {}
-    // `graph`: the function's graph, or one that extends it (a copy shares its nodes).
-    KernelBuilder(const Function& fn, std::string suffix, std::string summary, Graph graph) {
+    // `graph`: the function's graph (shared until the kernel adds nodes).
+    KernelBuilder(const Function& fn, Graph graph, std::string suffix, std::string summary) {
         k_.name = fn.name + suffix;
         k_.summary = std::move(summary);
         k_.function = &fn;
@@ -73,9 +71,9 @@ class KernelBuilder {
 
 class KernelSet {
   public:
-    KernelSet(const Function& fn, const KernelOptions& options,
+    KernelSet(const Function& fn, Graph graph, const KernelOptions& options,
               const std::function<void(Kernel&&)>& sink)
-        : fn_(fn), options_(options), sink_(sink) {
+        : fn_(fn), graph_(std::move(graph)), options_(options), sink_(sink) {
         std::vector<bool> chosen(fn.params.size(), options.wrt.empty());
         for (const std::string& name : options.wrt) {
             auto p = std::find_if(fn.params.begin(), fn.params.end(),
@@ -96,6 +94,10 @@ class KernelSet {
     }
 
     void build() {
+        graph_users_ = fn_.vector_valued ? options_.primal + options_.forward + options_.reverse +
+                                               (options_.forward || options_.reverse)
+                                         : options_.primal + options_.forward + options_.reverse +
+                                               2 * options_.hessian;
         if (fn_.vector_valued) {
             if (options_.primal) primal();
             if (options_.forward) jvp();
@@ -113,6 +115,10 @@ class KernelSet {
     }
 
   private:
+    // The function's graph for the next kernel (of graph_users_, counted in build()). The last
+    // takes it rather than share it: when it is the only copy, the kernel extends it in place.
+    Graph next_graph() { return --graph_users_ == 0 ? std::move(graph_) : graph_; }
+
     std::size_t n() const { return diff_slots_.size(); }
     std::size_t m() const { return fn_.outputs.size(); }
 
@@ -158,13 +164,14 @@ class KernelSet {
     }
 
     void primal() {
-        KernelBuilder b(fn_, "", "the function");
+        KernelBuilder b(fn_, next_graph(), "", "the function");
         write_value(b);
         sink_(b.finish());
     }
 
     void jvp() {
-        KernelBuilder b(fn_, "_jvp", "forward mode: the directional derivative along the tangents");
+        KernelBuilder b(fn_, next_graph(), "_jvp",
+                        "forward mode: the directional derivative along the tangents");
         std::vector<NodeId> tangents(fn_.input_count, no_node);
         per_wrt_param(b, "_dot", false, &tangents);
         const std::vector<NodeId> out_dot = forward_ad(b.graph(), fn_.outputs, tangents);
@@ -179,7 +186,7 @@ class KernelSet {
     // marked (Kernel::gradient_kernel) so that the interpreter multiplies each store by the seed
     // and the emitter writes a call of f_grad. The sweep is built, emitted and compiled once.
     void grad_and_vjp() {
-        KernelBuilder b(fn_, "_grad",
+        KernelBuilder b(fn_, next_graph(), "_grad",
                         "reverse mode: the value, and the gradient into the _bar arrays");
         const std::vector<std::size_t> bars = per_wrt_param(b, "_bar", true);
         const NodeId one = b.graph().constant(1.0);
@@ -217,7 +224,7 @@ class KernelSet {
 
     // A vector function's g_vjp: one reverse sweep seeded with the seed vector.
     void vjp() {
-        KernelBuilder b(fn_, "_vjp",
+        KernelBuilder b(fn_, next_graph(), "_vjp",
                         "reverse mode: adds seed times the gradient into the _bar arrays");
         const std::vector<NodeId> seeds = b.add_param("seed", m(), false, false).second;
         write_value(b);
@@ -227,7 +234,7 @@ class KernelSet {
     }
 
     void jacobian() {
-        KernelBuilder b(fn_, "_jacobian",
+        KernelBuilder b(fn_, next_graph(), "_jacobian",
                         n() <= m() ? "the Jacobian, row-major, by forward sweeps"
                                    : "the Jacobian, row-major, by reverse sweeps");
         write_value(b);
@@ -261,7 +268,7 @@ class KernelSet {
     }
 
     void hessian() {
-        KernelBuilder b(fn_, "_hessian",
+        KernelBuilder b(fn_, next_graph(), "_hessian",
                         "the value, gradient and dense Hessian (forward over reverse)");
         Graph& g = b.graph();
         const std::vector<NodeId> grad = gradient(g);
@@ -282,7 +289,7 @@ class KernelSet {
     }
 
     void hvp() {
-        KernelBuilder b(fn_, "_hvp",
+        KernelBuilder b(fn_, next_graph(), "_hvp",
                         "the value, gradient and Hessian times dir (forward over reverse)");
         Graph& g = b.graph();
         const std::vector<NodeId> dir = b.add_param("dir", n(), false, false).second;
@@ -302,6 +309,8 @@ class KernelSet {
     }
 
     const Function& fn_;
+    Graph graph_;
+    std::size_t graph_users_ = 0;
     const KernelOptions& options_;
     std::vector<std::size_t> wrt_params_;
     std::vector<std::uint32_t> diff_slots_;
@@ -327,7 +336,13 @@ std::vector<Kernel> build_kernels(const Function& function, const KernelOptions&
 
 void for_each_kernel(const Function& function, const KernelOptions& options,
                      const std::function<void(Kernel&&)>& sink) {
-    KernelSet(function, options, sink).build();
+    KernelSet(function, function.graph, options, sink).build();
+}
+
+void for_each_kernel(Function&& function, const KernelOptions& options,
+                     const std::function<void(Kernel&&)>& sink) {
+    Graph graph = std::move(function.graph);
+    KernelSet(function, std::move(graph), options, sink).build();
 }
 
 } // namespace gradc

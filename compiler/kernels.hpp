@@ -65,5 +65,9 @@ std::vector<Kernel> build_kernels(const Function& function, const KernelOptions&
 // The same kernels handed to `sink` one at a time, so only one is held in memory.
 void for_each_kernel(const Function& function, const KernelOptions& options,
                      const std::function<void(Kernel&&)>& sink);
+// The same, taking the function's graph (the function keeps the rest): the last kernel built from
+// it extends it instead of copying it.
+void for_each_kernel(Function&& function, const KernelOptions& options,
+                     const std::function<void(Kernel&&)>& sink);
 
 } // namespace gradc

@@ -117,7 +117,7 @@ int compile_command(CompileArgs args) {
         throw UsageError("--mode must be primal, forward, reverse or all");
     options.hessian = args.hessian;
     options.wrt = split_list(args.wrt);
-    const std::vector<Function> functions = compile_functions(source, {node_limit}, args.functions);
+    std::vector<Function> functions = compile_functions(source, {node_limit}, args.functions);
     std::string command_line = "--mode " + args.mode + " --type " + args.type;
     if (args.hessian) command_line += " --hessian";
     if (!args.wrt.empty()) command_line += " --wrt " + args.wrt;
@@ -132,8 +132,8 @@ int compile_command(CompileArgs args) {
         emit.statements_per_part = args.part_size;
         emit.loops = !args.no_loops;
         HeaderWriter header(out, source, emit);
-        for (const Function& fn : functions)
-            for_each_kernel(fn, options, [&](Kernel&& kernel) { header.add(kernel); });
+        for (Function& fn : functions)
+            for_each_kernel(std::move(fn), options, [&](Kernel&& kernel) { header.add(kernel); });
         header.finish();
     });
     return 0;
