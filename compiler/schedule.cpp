@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "compiler/dce.hpp"
-
 namespace gradc {
 
 namespace {
@@ -13,31 +11,41 @@ class Scheduler {
     explicit Scheduler(const Kernel& kernel) : k_(kernel), g_(kernel.graph) {}
 
     Schedule run() {
-        const std::vector<bool> live = live_nodes(g_, kernel_roots(k_));
-        missing_.assign(g_.size(), 0);
-        schedule_.position.assign(g_.size(), no_step);
-        // Users and stores of each statement, as offset lists (CSR), in node and store order.
-        std::vector<std::uint32_t> user_count(g_.size() + 1, 0), store_count(g_.size() + 1, 0);
+        const std::size_t size = g_.size();
+        missing_.assign(size, 0);
+        schedule_.position.assign(size, no_step);
+        // Users and stores of each statement, as offset lists (CSR) in node and store order:
+        // node n's users are users_[user_begin_[n], user_begin_[n + 1]). From the last node back,
+        // a node is live once a live user or a root has been seen, so one pass finds the live
+        // statements and counts their operands' users; a second, filling each list from its end,
+        // leaves user_begin_ at the starts.
+        std::vector<bool> live(size, false);
+        for (NodeId root : kernel_roots(k_))
+            if (root != no_node) live[root] = true;
+        user_begin_.assign(size + 1, 0);
         std::size_t statements = 0;
-        for (NodeId n = 0; n < g_.size(); ++n) {
-            if (!live[n] || !is_statement(g_[n].op)) continue;
+        for (NodeId n = static_cast<NodeId>(size); n-- > 0;) {
+            if (!live[n]) continue;
+            const Node& node = g_[n];
+            for (int k = 0; k < info(node.op).arity; ++k)
+                live[node.args[static_cast<std::size_t>(k)]] = true;
+            if (!is_statement(node.op)) continue;
             ++statements;
             for_each_statement_operand(n, [&](NodeId a) {
-                ++user_count[a];
+                ++user_begin_[a];
                 ++missing_[n];
             });
         }
+        store_begin_.assign(size + 1, 0);
         for (const Kernel::Store& s : k_.stores)
-            if (NodeId v = value_of(s); v != no_node) ++store_count[v];
-        user_begin_ = prefix_sums(user_count);
-        store_begin_ = prefix_sums(store_count);
-        users_.resize(user_begin_.back());
-        stores_.resize(store_begin_.back());
-        for (NodeId n = 0; n < g_.size(); ++n)
+            if (NodeId v = value_of(s); v != no_node) ++store_begin_[v];
+        users_.resize(ends_from_counts(user_begin_));
+        stores_.resize(ends_from_counts(store_begin_));
+        for (NodeId n = static_cast<NodeId>(size); n-- > 0;)
             if (live[n] && is_statement(g_[n].op))
-                for_each_statement_operand(n, [&](NodeId a) { users_[user_count[a]++] = n; });
-        for (std::uint32_t s = 0; s < k_.stores.size(); ++s)
-            if (NodeId v = value_of(k_.stores[s]); v != no_node) stores_[store_count[v]++] = s;
+                for_each_statement_operand(n, [&](NodeId a) { users_[--user_begin_[a]] = n; });
+        for (std::uint32_t s = static_cast<std::uint32_t>(k_.stores.size()); s-- > 0;)
+            if (NodeId v = value_of(k_.stores[s]); v != no_node) stores_[--store_begin_[v]] = s;
 
         schedule_.steps.reserve(statements + k_.stores.size());
         for (std::uint32_t s = 0; s < k_.stores.size(); ++s) {
@@ -75,16 +83,12 @@ class Scheduler {
         }
     }
 
-    static std::vector<std::uint32_t> prefix_sums(std::vector<std::uint32_t>& counts) {
-        std::vector<std::uint32_t> begin(counts.size(), 0);
+    // Counts per node -> where each node's list ends (the running sums); returns the total.
+    static std::uint32_t ends_from_counts(std::vector<std::uint32_t>& offsets) {
         std::uint32_t total = 0;
-        for (std::size_t i = 0; i < counts.size(); ++i) {
-            begin[i] = total;
-            total += counts[i];
-            counts[i] = begin[i]; // reused as the fill cursor
-        }
-        begin.back() = total;
-        return begin;
+        for (std::uint32_t& offset : offsets)
+            offset = total += offset;
+        return total;
     }
 
     // Emits `root` after its operands, depth first (with an explicit stack: chains can be
@@ -129,7 +133,7 @@ class Scheduler {
     const Graph& g_;
     bool done(NodeId n) const { return schedule_.position[n] != no_step; }
 
-    std::vector<std::uint32_t> missing_; // per statement: operands not yet emitted
+    std::vector<std::uint8_t> missing_; // per statement: operands not yet emitted
     std::vector<std::uint32_t> user_begin_, users_, store_begin_, stores_;
     std::vector<NodeId> ready_;
     Schedule schedule_;
