@@ -147,8 +147,8 @@ std::string CourseGraph::render(const Graph& graph, NodeId id, int* precedence, 
     *precedence = P_ATOM;
     if (!expand && id < primal_size_ && !name_[id].empty()) return name_[id];
     if (n.op == Op::Const) {
-        if (n.value < 0) *precedence = P_NEG;
-        return fmt::format("{}", n.value == 0.0 ? 0.0 : n.value);
+        if (n.value() < 0) *precedence = P_NEG;
+        return fmt::format("{}", n.value() == 0.0 ? 0.0 : n.value());
     }
     const int arity = info(n.op).arity;
     std::vector<std::string> text(static_cast<std::size_t>(arity));

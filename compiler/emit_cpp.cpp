@@ -724,8 +724,8 @@ class KernelEmitter {
         if (id == no_node) return cpp_literal(0.0, type_);
         const Node& n = g_[id];
         if (n.op == Op::Const) {
-            std::string literal = cpp_literal(n.value, type_);
-            return n.value < 0 ? "(" + literal + ")" : literal;
+            std::string literal = cpp_literal(n.value(), type_);
+            return n.value() < 0 ? "(" + literal + ")" : literal;
         }
         if (n.op == Op::Input) {
             const Kernel::Element& e = k_.slots[n.args[0]];

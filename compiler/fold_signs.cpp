@@ -299,7 +299,7 @@ class SignFolder {
             args[k] = form(node.args[static_cast<std::size_t>(k)], bits >> k & 1u);
         switch (node.op) {
         case Op::Const:
-            return minus ? g_.constant(-node.value) : n;
+            return minus ? g_.constant(-node.value()) : n;
         case Op::Add:
         case Op::Sub: {
             // The terms' signs decide: x + y, -(x + y) as (-x) + (-y), x - y or y - x.

@@ -18,12 +18,13 @@ Graph::Data& Graph::own() {
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
-    const Node node{Op::Const, false, origin_, {no_node, no_node, no_node}, value};
+    Node node{Op::Const, false, origin_, {no_node, no_node, no_node}};
+    std::memcpy(node.args.data(), &value, sizeof value);
     return intern(node, hash(node));
 }
 
 NodeId Graph::input(std::uint32_t slot) {
-    const Node node{Op::Input, false, origin_, {slot, no_node, no_node}, 0.0};
+    const Node node{Op::Input, false, origin_, {slot, no_node, no_node}};
     return intern(node, hash(node));
 }
 
@@ -34,12 +35,12 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     for (int i = 0; i < arity; ++i)
         all_constant = all_constant && is_constant(operands[i]);
     if (all_constant && op != Op::Detach) {
-        auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value : 0.0; };
+        auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value() : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
     // The table slot is fetched while the simplifier looks at the operands: interning a new node
     // is otherwise a cache miss it waits for.
-    const Node node{op, false, origin_, {a, b, c}, 0.0};
+    const Node node{op, false, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
     __builtin_prefetch(&data_->table[h & (data_->table.size() - 1)]);
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
@@ -75,12 +76,10 @@ std::array<NodeId, 3> canonical_args(const Node& node) {
 } // namespace
 
 std::uint32_t Graph::hash(const Node& node) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &node.value, sizeof bits);
     std::uint64_t h = static_cast<std::uint64_t>(node.op) * 0x9E3779B97F4A7C15ull;
     for (NodeId arg : canonical_args(node))
         h = (h ^ arg) * 0x100000001B3ull + (h >> 29);
-    h = (h ^ bits) * 0x9E3779B97F4A7C15ull;
+    h *= 0x9E3779B97F4A7C15ull;
     return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
@@ -93,9 +92,8 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
         if (slot.id == no_node) break;
         if (slot.hash != h) continue;
         const Node& other = shared.nodes[slot.id];
-        if (other.op == node.op && canonical_args(other) == canonical_args(node) &&
-            std::memcmp(&other.value, &node.value, sizeof node.value) == 0)
-            return slot.id;
+        if (other.op == node.op && canonical_args(other) == canonical_args(node))
+            return slot.id; // for constants: the same bits
     }
     if (shared.nodes.size() >= node_limit_)
         throw CompileError(origin_, "the expression unrolls past the node limit of " +

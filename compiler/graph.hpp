@@ -26,13 +26,22 @@ namespace gradc {
 using NodeId = std::uint32_t;
 inline constexpr NodeId no_node = std::numeric_limits<NodeId>::max();
 
+// 20 bytes: a constant keeps its value in its (unused) operands.
 struct Node {
     Op op;
-    bool labelled;              // has a label (Graph::label): the others need no lookup
-    std::uint32_t origin;       // byte offset in the source of the expression that made it
-    std::array<NodeId, 3> args; // operands; for Input, args[0] is the input slot
-    double value;               // for Const
+    bool labelled;        // has a label (Graph::label): the others need no lookup
+    std::uint32_t origin; // byte offset in the source of the expression that made it
+    // Operands; for Input, args[0] is the input slot; for Const, args[0] and args[1] hold the
+    // value's bits and args[2] is no_node.
+    std::array<NodeId, 3> args;
+
+    double value() const { // of a Const
+        double v;
+        std::memcpy(&v, args.data(), sizeof v);
+        return v;
+    }
 };
+static_assert(sizeof(Node) == 20);
 
 // A growable array of trivially copyable elements in a block from resize_block.
 template <class T> class BlockArray {
@@ -93,7 +102,7 @@ class Graph {
     const Node& operator[](NodeId id) const { return data_->nodes[id]; }
     std::size_t size() const { return data_->nodes.size(); }
     bool is_constant(NodeId id, double value) const {
-        return data_->nodes[id].op == Op::Const && data_->nodes[id].value == value;
+        return data_->nodes[id].op == Op::Const && data_->nodes[id].value() == value;
     }
     bool is_constant(NodeId id) const { return data_->nodes[id].op == Op::Const; }
 

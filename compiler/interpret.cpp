@@ -13,7 +13,7 @@ std::vector<double> interpret(const Graph& graph, const std::vector<double>& inp
         };
         switch (n.op) {
         case Op::Const:
-            values[i] = n.value;
+            values[i] = n.value();
             break;
         case Op::Input:
             if (n.args[0] >= inputs.size()) throw std::logic_error("interpret: missing input");

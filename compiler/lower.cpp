@@ -222,7 +222,7 @@ void Lowerer::declare_const(const ast::Const& item) {
     NodeId id = scalar(lower(item.value), ast::offset_of(item.value), "a const");
     if (!scratch.is_constant(id))
         fail(ast::offset_of(item.value), "a const must be computable at compile time");
-    consts_[item.name] = scratch[id].value;
+    consts_[item.name] = scratch[id].value();
 }
 
 std::size_t Lowerer::size_of(const ast::Expr& dim) {

@@ -157,15 +157,15 @@ std::string print_expression(const Graph& g, NodeId id, NodeId result,
     if (id == result) return result_text;
     if (n.op == Op::Input) return args.at(n.args[0]);
     if (n.op == Op::Const) {
-        if (n.value == std::floor(n.value) && std::fabs(n.value) < 1e15)
-            return fmt::format("{}", static_cast<long long>(n.value));
-        return fmt::format("{}({})", scalar_type, n.value);
+        if (n.value() == std::floor(n.value()) && std::fabs(n.value()) < 1e15)
+            return fmt::format("{}", static_cast<long long>(n.value()));
+        return fmt::format("{}({})", scalar_type, n.value());
     }
     std::string operands[3];
     for (int k = 0; k < info(n.op).arity; ++k) {
         const NodeId a = n.args[static_cast<std::size_t>(k)];
         const Op op = g[a].op;
-        const bool leaf = a == result || op == Op::Input || (op == Op::Const && g[a].value >= 0);
+        const bool leaf = a == result || op == Op::Input || (op == Op::Const && g[a].value() >= 0);
         const std::string text = print_expression(g, a, result, args, result_text, scalar_type);
         operands[k] = leaf ? text : "(" + text + ")";
     }

@@ -135,7 +135,7 @@ std::string print_kernel(const SourceFile& source, const Kernel& k) {
         if (!live[i]) continue;
         const Node& n = g[i];
         if (n.op == Op::Const) {
-            text[i] = {fmt::format("{}", n.value), n.value < 0 ? P_NEG : P_ATOM};
+            text[i] = {fmt::format("{}", n.value()), n.value() < 0 ? P_NEG : P_ATOM};
             continue;
         }
         if (n.op == Op::Input) {

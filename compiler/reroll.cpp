@@ -75,8 +75,9 @@ class Reroller {
     std::uint64_t operand_kind(NodeId a) const {
         if (a == no_node) return 1;
         if (g_[a].op == Op::Const) {
+            const double value = g_[a].value();
             std::uint64_t bits;
-            std::memcpy(&bits, &g_[a].value, sizeof bits);
+            std::memcpy(&bits, &value, sizeof bits);
             return mix(2, bits);
         }
         if (g_[a].op == Op::Input) return mix(3, element(a).param);

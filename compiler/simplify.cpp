@@ -45,12 +45,12 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
         if (is(a, Op::Neg) && is(b, Op::Neg)) return g.apply(Op::Mul, arg(a, 0), arg(b, 0));
         for (auto [c, x] : {std::pair{a, b}, std::pair{b, a}}) {
             if (!g.is_constant(c)) continue;
-            const double k = g[c].value;
+            const double k = g[c].value();
             if (is(x, Op::Neg)) return g.apply(Op::Mul, g.constant(-k), arg(x, 0)); // exact
             // k * (m * y) == (k * m) * y when either is a power of two (scaling is exact).
             for (int i : {0, 1}) {
                 if (!is(x, Op::Mul) || !g.is_constant(arg(x, i))) continue;
-                const double m = g[arg(x, i)].value;
+                const double m = g[arg(x, i)].value();
                 if (power_of_two(k) || power_of_two(m))
                     return g.apply(Op::Mul, g.constant(k * m), arg(x, 1 - i));
             }
@@ -64,9 +64,9 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
     case Op::Neg:
         if (is(a, Op::Neg)) return arg(a, 0);
         if (is(a, Op::Mul) && g.is_constant(arg(a, 0))) // -(k * y) == (-k) * y
-            return g.apply(Op::Mul, g.constant(-g[arg(a, 0)].value), arg(a, 1));
+            return g.apply(Op::Mul, g.constant(-g[arg(a, 0)].value()), arg(a, 1));
         if (is(a, Op::Mul) && g.is_constant(arg(a, 1)))
-            return g.apply(Op::Mul, arg(a, 0), g.constant(-g[arg(a, 1)].value));
+            return g.apply(Op::Mul, arg(a, 0), g.constant(-g[arg(a, 1)].value()));
         break;
     case Op::Pow:
         if (g.is_constant(b, 1.0)) return a;
@@ -80,7 +80,7 @@ NodeId simplify(Graph& g, Op op, NodeId a, NodeId b, NodeId c) {
             return g.apply(Op::Sub, arg(arg(a, 0), 0), g.apply(Op::Log, arg(a, 1)));
         break;
     case Op::Select:
-        if (g.is_constant(a)) return g[a].value != 0.0 ? b : c;
+        if (g.is_constant(a)) return g[a].value() != 0.0 ? b : c;
         if (b == c) return b;
         if (is(a, Op::Not)) return g.apply(Op::Select, arg(a, 0), c, b);
         break;

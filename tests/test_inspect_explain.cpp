@@ -8,7 +8,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -399,8 +398,7 @@ TEST_CASE("with_course_names only names nodes: every kernel computes the same gr
                 REQUIRE(a.size() == b.size());
                 for (gradc::NodeId i = 0; i < a.size(); ++i) {
                     CHECK(a[i].op == b[i].op);
-                    CHECK(a[i].args == b[i].args);
-                    CHECK(std::memcmp(&a[i].value, &b[i].value, sizeof(double)) == 0);
+                    CHECK(a[i].args == b[i].args); // a constant's value included
                 }
                 CHECK(gradc::kernel_roots(plain[k]) == gradc::kernel_roots(renamed[k]));
             }
