@@ -95,19 +95,16 @@ class Reroller {
     // next one with the same signature.
     void hash_steps() {
         const std::size_t n = steps_.size();
-        std::vector<std::uint64_t> sig(n);
         prefix_.assign(n + 1, 0);
         power_.assign(std::min(n, max_length) + 1, 1);
-        for (std::size_t s = 0; s < n; ++s) {
-            sig[s] = signature(s);
-            prefix_[s + 1] = prefix_[s] * radix + sig[s];
-        }
+        for (std::size_t s = 0; s < n; ++s)
+            prefix_[s + 1] = prefix_[s] * radix + signature(s);
         for (std::size_t l = 1; l < power_.size(); ++l)
             power_[l] = power_[l - 1] * radix;
         next_same_.assign(n, none);
         std::unordered_map<std::uint64_t, std::uint32_t> later;
         for (std::size_t s = n; s-- > 0;) {
-            auto [it, fresh] = later.try_emplace(sig[s], static_cast<std::uint32_t>(s));
+            auto [it, fresh] = later.try_emplace(run_hash(s, 1), static_cast<std::uint32_t>(s));
             if (!fresh) {
                 next_same_[s] = it->second;
                 it->second = static_cast<std::uint32_t>(s);
