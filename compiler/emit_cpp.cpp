@@ -67,6 +67,20 @@ std::string heading(const SourceFile& source, const Kernel& k) {
                        source.locate(k.function->offset).line, k.function->signature);
 }
 
+// Local arrays live on the stack up to 512 KiB in all, beyond in thread-local storage.
+class LocalArrays {
+  public:
+    // The storage class of the next array, of `bytes`: "" (the stack) or "static thread_local ".
+    const char* storage(std::size_t bytes) {
+        if (stack_bytes_ + bytes > (1u << 19)) return "static thread_local ";
+        stack_bytes_ += bytes;
+        return "";
+    }
+
+  private:
+    std::size_t stack_bytes_ = 0;
+};
+
 // A scalar function's f_vjp (Kernel::gradient_kernel set) as a call of its f_grad into local
 // arrays, then `x_bar[i] += seed * x_grad[i]`: the product and sum its graph holds, so it computes
 // what interpreting it does.
@@ -80,7 +94,7 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
     }
     const std::size_t seed_param = k.function->params.size(); // right after the function's
     const std::string& seed = param_names[seed_param];
-    std::size_t stack_bytes = 0;
+    LocalArrays arrays;
     std::string i; // the loops' index
     for (std::size_t p = 0; p < k.params.size(); ++p) {
         const KernelParam& param = k.params[p];
@@ -97,12 +111,9 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
             adds.push_back(fmt::format("    *{} += {} * {};\n", name, seed, local));
             continue;
         }
-        // Arrays live on the stack up to 512 KiB in all, beyond in thread-local storage.
-        const std::size_t bytes = param.size * sizeof(double);
-        const bool on_stack = stack_bytes + bytes <= (1u << 19);
-        if (on_stack) stack_bytes += bytes;
-        locals.push_back(fmt::format("    {}{} {}[{}];\n", on_stack ? "" : "static thread_local ",
-                                     type, local, param.size));
+        locals.push_back(fmt::format("    {}{} {}[{}];\n",
+                                     arrays.storage(param.size * sizeof(double)), type, local,
+                                     param.size));
         arguments.push_back(local);
         if (i.empty()) i = names.claim("i");
         adds.push_back(fmt::format("    for (int {0} = 0; {0} < {1}; ++{0})\n"
@@ -115,6 +126,56 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
                        fmt::join(params, ", "), fmt::join(locals, ""),
                        cpp_identifier(k.gradient_kernel), fmt::join(arguments, ", "),
                        fmt::join(adds, ""));
+}
+
+// A scalar function's f_hessian as a loop of its f_hvp sweeps (Kernel::column_sweep set): sweep i
+// along dir = e_i fills row i of the upper triangle from hv, then the lower triangle mirrors it.
+// The values run_kernel computes, from the same sweeps. The indexes are `long long`: i * n + j
+// overflows an int from n = 46341 on.
+void emit_hessian_by_sweeps(const SourceFile& source, const Kernel& k, const std::string& type,
+                            std::ostream& out) {
+    Names names;
+    std::vector<std::string> param_names, params;
+    for (const KernelParam& param : k.params) {
+        param_names.push_back(names.claim(param.name));
+        params.push_back(declaration(param, type, param_names.back()));
+    }
+    const std::size_t first = k.function->params.size(); // grad, then hess
+    std::vector<std::string> arguments(param_names.begin(),
+                                       param_names.begin() + static_cast<std::ptrdiff_t>(first));
+    const std::string dir = names.claim("dir"), hv = names.claim("hv");
+    arguments.insert(arguments.end(), {dir, param_names[first], hv});
+    const std::size_t n = k.params[first].size;
+    LocalArrays arrays;
+    const char* dir_storage = arrays.storage(n * sizeof(double));
+    const char* hv_storage = arrays.storage(n * sizeof(double));
+    const std::string value = names.claim("value"), i = names.claim("i"), j = names.claim("j");
+    out << heading(source, k)
+        << fmt::format(
+               "inline {type} {name}({params}) {{\n"
+               "    {dir_storage}{type} {dir}[{n}] = {{}}; // e_i during sweep i, else zero\n"
+               "    {hv_storage}{type} {hv}[{n}];\n"
+               "    {type} {value} = {zero};\n"
+               "    for (long long {i} = 0; {i} < {n}; ++{i}) {{\n"
+               "        {dir}[{i}] = {one};\n"
+               "        {value} = {hvp}({arguments});\n"
+               "        {dir}[{i}] = {zero};\n"
+               "        for (long long {j} = {i}; {j} < {n}; ++{j})\n"
+               "            {hess}[{i} * {n} + {j}] = {hv}[{j}];\n"
+               "    }}\n"
+               "    for (long long {i} = 1; {i} < {n}; ++{i})\n"
+               "        for (long long {j} = 0; {j} < {i}; ++{j})\n"
+               "            {hess}[{i} * {n} + {j}] = {hess}[{j} * {n} + {i}];\n"
+               "    return {value};\n"
+               "}}\n",
+               fmt::arg("type", type), fmt::arg("name", cpp_identifier(k.name)),
+               fmt::arg("params", fmt::join(params, ", ")), fmt::arg("dir_storage", dir_storage),
+               fmt::arg("dir", dir), fmt::arg("n", n), fmt::arg("hv_storage", hv_storage),
+               fmt::arg("hv", hv), fmt::arg("value", value), fmt::arg("i", i), fmt::arg("j", j),
+               fmt::arg("zero", cpp_literal(0.0, type)), fmt::arg("one", cpp_literal(1.0, type)),
+               fmt::arg("hvp", cpp_identifier(k.column_sweep->name)),
+               fmt::arg("arguments", fmt::join(arguments, ", ")),
+               fmt::arg("hess", param_names[first + 1]));
 }
 
 // Emits one kernel: its steps in the order of schedule_kernel, with the runs that reroll found as
@@ -527,12 +588,8 @@ class KernelEmitter {
             const std::uint8_t keep = loop.keep[j];
             if (keep & Loop::KeepArray && !split_) {
                 arrays_[l][j] = names_.claim(name(n) + "_all");
-                // Arrays live on the stack up to 512 KiB in all, beyond in thread-local storage.
-                const std::size_t bytes = array_size(l) * sizeof(double);
-                const bool on_stack = stack_bytes_ + bytes <= (1u << 19);
-                if (on_stack) stack_bytes_ += bytes;
-                write("    {}{} {}[{}];\n", on_stack ? "" : "static thread_local ", type_of(n),
-                      arrays_[l][j], array_size(l));
+                write("    {}{} {}[{}];\n", local_arrays_.storage(array_size(l) * sizeof(double)),
+                      type_of(n), arrays_[l][j], array_size(l));
             }
             if (keep & Loop::KeepPrevious) previous_[l][j] = names_.claim(name(n) + "_prev");
             if (keep & Loop::KeepState) {
@@ -835,7 +892,7 @@ class KernelEmitter {
     std::string index_;                                       // the loop counter's name
     std::vector<Counter> counters_;                           // per loop
     Counter counter_;                                         // of the loop being written
-    std::size_t stack_bytes_ = 0;                             // of the arrays on the stack
+    LocalArrays local_arrays_;                                // the loops' arrays
     std::string in_name_, out_name_;                          // `s` in the parts
     // What the body being written refers to, noted by the functions that write the names.
     struct Refs {
@@ -911,6 +968,8 @@ HeaderWriter::HeaderWriter(std::ostream& out, const SourceFile& source, const Em
 void HeaderWriter::add(const Kernel& kernel) {
     if (!kernel.gradient_kernel.empty())
         return emit_seeded_gradient(source_, kernel, options_.scalar_type, out_);
+    if (kernel.column_sweep)
+        return emit_hessian_by_sweeps(source_, kernel, options_.scalar_type, out_);
     KernelEmitter(source_, kernel, options_, out_).emit();
 }
 

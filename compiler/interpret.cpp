@@ -31,7 +31,42 @@ std::vector<double> interpret(const Graph& graph, const std::vector<double>& inp
 
 namespace gradc {
 
+namespace {
+
+// f_hessian as a loop of f_hvp sweeps (Kernel::column_sweep): the sweeps the emitted loop makes,
+// and what it keeps of them: hv[j] of sweep i, j >= i, into row and column i; the value and the
+// gradient from the last sweep.
+KernelResult run_column_sweeps(const Kernel& hessian,
+                               const std::vector<std::vector<double>>& inputs) {
+    const Kernel& hvp = *hessian.column_sweep;
+    const std::size_t first = hessian.function->params.size(); // grad, hess; dir, grad, hv
+    const std::size_t n = hessian.params[first].size;
+    std::vector<std::vector<double>> sweep_inputs(
+        inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(first));
+    sweep_inputs.resize(hvp.params.size());
+    std::vector<double>& dir = sweep_inputs[first];
+    dir.assign(n, 0.0);
+    KernelResult result;
+    result.outputs.resize(hessian.params.size());
+    std::vector<double>& hess = result.outputs[first + 1];
+    hess.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+        dir[i] = 1.0;
+        KernelResult sweep = run_kernel(hvp, sweep_inputs);
+        dir[i] = 0.0;
+        const std::vector<double>& hv = sweep.outputs[first + 2];
+        for (std::size_t j = i; j < n; ++j)
+            hess[i * n + j] = hess[j * n + i] = hv[j];
+        result.value = sweep.value;
+        result.outputs[first] = std::move(sweep.outputs[first + 1]);
+    }
+    return result;
+}
+
+} // namespace
+
 KernelResult run_kernel(const Kernel& kernel, const std::vector<std::vector<double>>& inputs) {
+    if (kernel.column_sweep) return run_column_sweeps(kernel, inputs);
     std::vector<double> slots;
     for (const Kernel::Element& e : kernel.slots)
         slots.push_back(inputs.at(e.param).at(e.index));

@@ -24,7 +24,8 @@ struct KernelResult {
 };
 
 // Runs a kernel on the interpreter. `inputs[p]` holds the elements of input parameter p; outputs
-// start at zero, so `+=` stores give seed * gradient.
+// start at zero, so `+=` stores give seed * gradient. An f_hessian built as a loop of f_hvp sweeps
+// (Kernel::column_sweep) runs that f_hvp once per column.
 KernelResult run_kernel(const Kernel& kernel, const std::vector<std::vector<double>>& inputs);
 
 } // namespace gradc

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +45,14 @@ struct Kernel {
     // Each store adds the seed (the parameter after the function's, no graph input) times its
     // value; the emitter writes a call of f_grad followed by those products.
     std::string gradient_kernel;
+    // Set on a scalar function's f_hessian built as a loop of f_hvp sweeps (where the unrolled
+    // sweeps would be too large, see kernels.cpp): that f_hvp. Sweep i, along dir = e_i, gives
+    // column i of the Hessian; f_hessian keeps hv[j] for j >= i and mirrors it (hess[i * n + j]
+    // and hess[j * n + i]), so the result is exactly symmetric, as the unrolled form's is. Both
+    // kernels list the function's parameters first, then f_hessian grad and hess, f_hvp dir, grad
+    // and hv. The graph holds only the returned value, and there are no stores: the emitter writes
+    // the loop and the interpreter runs it (run_kernel).
+    std::shared_ptr<const Kernel> column_sweep;
 };
 
 struct KernelOptions {
