@@ -8,7 +8,7 @@
 namespace gradc {
 
 Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {
-    data_->table.assign(1024, Slot{no_node, 0});
+    data_->table.assign(1024, 0);
 }
 
 Graph::Data& Graph::own() {
@@ -62,6 +62,9 @@ const std::string* Graph::label(NodeId id) const {
 }
 
 namespace {
+// The table's slots hold id + 1 below its index mask, and it has at most 2^32 slots.
+constexpr std::size_t max_nodes = (std::size_t{1} << 31) - 1;
+
 bool commutative(Op op) {
     return op == Op::Add || op == Op::Mul;
 }
@@ -85,38 +88,42 @@ std::uint32_t Graph::hash(const Node& node) {
 
 NodeId Graph::intern(const Node& node, std::uint32_t h) {
     const Data& shared = *data_;
-    const std::size_t mask = shared.table.size() - 1;
+    const Slot mask = static_cast<Slot>(shared.table.size() - 1), tag = h & ~mask;
     std::size_t i = h & mask;
     for (;; i = (i + 1) & mask) {
         const Slot slot = shared.table[i];
-        if (slot.id == no_node) break;
-        if (slot.hash != h) continue;
-        const Node& other = shared.nodes[slot.id];
+        if (slot == 0) break;
+        if ((slot & ~mask) != tag) continue;
+        const NodeId id = (slot & mask) - 1;
+        const Node& other = shared.nodes[id];
         if (other.op == node.op && canonical_args(other) == canonical_args(node))
-            return slot.id; // for constants: the same bits
+            return id; // for constants: the same bits
     }
     if (shared.nodes.size() >= node_limit_)
         throw CompileError(origin_, "the expression unrolls past the node limit of " +
                                         std::to_string(node_limit_) + " SSA nodes");
+    if (shared.nodes.size() >= max_nodes)
+        throw CompileError(origin_, "a graph of gradc holds at most " + std::to_string(max_nodes) +
+                                        " SSA nodes");
     Data& data = own();
     const NodeId id = static_cast<NodeId>(data.nodes.size());
     data.nodes.push_back(node);
-    data.table[i] = Slot{id, h}; // the empty slot the search ended at
+    data.table[i] = (id + 1) | tag; // the empty slot the search ended at
     if (2 * data.nodes.size() > data.table.size()) grow_table(data);
     return id;
 }
 
+// The slots hold no hashes: they are computed again, reading the nodes in order.
 void Graph::grow_table(Data& data) {
     BlockArray<Slot> table;
-    table.assign(2 * data.table.size(), Slot{no_node, 0});
-    const std::size_t mask = table.size() - 1;
-    for (std::size_t old = 0; old < data.table.size(); ++old) {
-        const Slot slot = data.table[old];
-        if (slot.id == no_node) continue;
-        std::size_t i = slot.hash & mask;
-        while (table[i].id != no_node)
+    table.assign(2 * data.table.size(), 0);
+    const Slot mask = static_cast<Slot>(table.size() - 1);
+    for (NodeId id = 0; id < data.nodes.size(); ++id) {
+        const std::uint32_t h = hash(data.nodes[id]);
+        std::size_t i = h & mask;
+        while (table[i] != 0)
             i = (i + 1) & mask;
-        table[i] = slot;
+        table[i] = (id + 1) | (h & ~mask);
     }
     data.table.swap(table);
 }

@@ -118,10 +118,10 @@ class Graph {
     const std::string* label(NodeId id) const;
 
   private:
-    struct Slot {
-        NodeId id;          // no_node: empty
-        std::uint32_t hash; // the node's hash, so that growing the table need not read the nodes
-    };
+    // A table slot: 0 when empty, else id + 1 in the bits of the index mask (the table has twice
+    // as many slots as nodes, so it fits) and the node's hash in the bits above, so that most
+    // slots of other nodes are passed without reading the node.
+    using Slot = std::uint32_t;
     struct Data {
         BlockArray<Node> nodes;
         BlockArray<Slot> table; // open addressing over nodes
