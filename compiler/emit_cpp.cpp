@@ -100,7 +100,7 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
         const KernelParam& param = k.params[p];
         const std::string& name = param_names[p];
         if (!param.output) {
-            if (name != seed) arguments.push_back(name);
+            if (p != seed_param) arguments.push_back(name);
             continue;
         }
         const std::string local =
