@@ -87,6 +87,7 @@ class LocalArrays {
 void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::string& type,
                           std::ostream& out) {
     Names names;
+    const std::string grad = names.claim(k.gradient_kernel); // a parameter may not hide it
     std::vector<std::string> param_names, params, arguments, locals, adds;
     for (const KernelParam& param : k.params) {
         param_names.push_back(names.claim(param.name));
@@ -123,9 +124,8 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
     if (adds.empty()) params[seed_param] = "[[maybe_unused]] " + params[seed_param];
     out << heading(source, k)
         << fmt::format("inline void {}({}) {{\n{}    {}({});\n{}}}\n", cpp_identifier(k.name),
-                       fmt::join(params, ", "), fmt::join(locals, ""),
-                       cpp_identifier(k.gradient_kernel), fmt::join(arguments, ", "),
-                       fmt::join(adds, ""));
+                       fmt::join(params, ", "), fmt::join(locals, ""), grad,
+                       fmt::join(arguments, ", "), fmt::join(adds, ""));
 }
 
 // A scalar function's f_hessian as a loop of its f_hvp sweeps (Kernel::column_sweep set): sweep i
@@ -135,6 +135,7 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
 void emit_hessian_by_sweeps(const SourceFile& source, const Kernel& k, const std::string& type,
                             std::ostream& out) {
     Names names;
+    const std::string hvp = names.claim(k.column_sweep->name); // a parameter may not hide it
     std::vector<std::string> param_names, params;
     for (const KernelParam& param : k.params) {
         param_names.push_back(names.claim(param.name));
@@ -173,8 +174,7 @@ void emit_hessian_by_sweeps(const SourceFile& source, const Kernel& k, const std
                fmt::arg("dir", dir), fmt::arg("n", n), fmt::arg("hv_storage", hv_storage),
                fmt::arg("hv", hv), fmt::arg("value", value), fmt::arg("i", i), fmt::arg("j", j),
                fmt::arg("zero", cpp_literal(0.0, type)), fmt::arg("one", cpp_literal(1.0, type)),
-               fmt::arg("hvp", cpp_identifier(k.column_sweep->name)),
-               fmt::arg("arguments", fmt::join(arguments, ", ")),
+               fmt::arg("hvp", hvp), fmt::arg("arguments", fmt::join(arguments, ", ")),
                fmt::arg("hess", param_names[first + 1]));
 }
 

@@ -198,3 +198,35 @@ int main() {
         CHECK(build_and_run(dir, compiler, flags, "driver") == "0 wrong, -0.625\n");
     }
 }
+
+TEST_CASE("emitted code: a parameter named like the function a wrapper calls does not hide it") {
+    // f_vjp calls f_grad, and a dense Hessian of many inputs is a loop that calls f_hvp: parameters
+    // named f_grad and f_hvp are renamed in those wrappers, so the calls still reach the functions.
+    const std::string dir = work_dir("emit_shape_wrapper_names");
+    const std::string header =
+        compile(dir, "f",
+                "const N = 300\n"
+                "fn f(f_grad[N], f_hvp) = f_hvp * log(sum(k in 0..N: exp(f_grad[k] * "
+                "f_grad[(k + 1) % N])))\n",
+                "--mode reverse --hessian");
+    CHECK(contains(header, "    f_grad(f_grad_2, f_hvp, f_grad_grad, &f_hvp_grad);\n"));
+    CHECK(contains(header, " = f_hvp(f_grad, f_hvp_2, dir, grad, hv);\n"));
+    write_file(dir + "/f.hpp", header);
+    write_file(dir + "/driver.cpp", R"(#include <cstdio>
+#include <vector>
+#include "f.hpp"
+int main() {
+    std::vector<double> x(300, 0.01), g(300), x_bar(300, 0.0), grad(301), hess(301 * 301);
+    double h_bar = 0.0, h = 2.0, g_h;
+    const double value = f::f_grad(x.data(), h, g.data(), &g_h);
+    f::f_vjp(x.data(), h, 0.5, x_bar.data(), &h_bar);
+    const double again = f::f_hessian(x.data(), h, grad.data(), hess.data());
+    std::printf("%d %d %d\n", value == again, x_bar[7] == 0.5 * g[7], h_bar == 0.5 * g_h);
+}
+)");
+    for (const std::string& compiler : {gxx(), clangxx()}) {
+        if (compiler.empty()) continue;
+        CHECK(build_and_run(dir, compiler, "-O1 -Wall -Wextra -Wpedantic -Werror", "driver") ==
+              "1 1 1\n");
+    }
+}
