@@ -201,11 +201,13 @@ class KernelEmitter {
 
     void emit() {
         index_steps();
+        const std::size_t parts = split_into_parts();
+        for (std::size_t p = 1; parts > 1 && p <= parts; ++p) // no parameter may hide a part
+            names_.claim(fmt::format("{}_part{}", cpp_identifier(k_.name), p));
         for (const KernelParam& param : k_.params)
             param_names_.push_back(names_.claim(param.name));
 
         write("{}", heading(source_, k_));
-        const std::size_t parts = split_into_parts();
         if (parts == 1) {
             plan_inlining();
             const std::string text = written_body(0, units_.size(), true);

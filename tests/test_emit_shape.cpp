@@ -200,9 +200,15 @@ int main() {
 }
 
 TEST_CASE("emitted code: a parameter named like the function a wrapper calls does not hide it") {
-    // f_vjp calls f_grad, and a dense Hessian of many inputs is a loop that calls f_hvp: parameters
-    // named f_grad and f_hvp are renamed in those wrappers, so the calls still reach the functions.
+    // f_vjp calls f_grad, a dense Hessian of many inputs is a loop that calls f_hvp, and a long
+    // function calls its parts: parameters named f_grad, f_hvp and h_part1 are renamed in the
+    // callers, so the calls still reach the functions.
     const std::string dir = work_dir("emit_shape_wrapper_names");
+    const std::string parts = compile(dir, "h",
+                                      "fn h(h_part1, x) = sin(h_part1 * x) + cos(h_part1 - x) * "
+                                      "exp(x) / (1 + h_part1 * h_part1) + tanh(x * x - h_part1)\n",
+                                      "--mode primal --part-size 1");
+    CHECK(contains(parts, "inline void h_part1(double h_part1_2, double x, double* out) {\n"));
     const std::string header =
         compile(dir, "f",
                 "const N = 300\n"
@@ -212,10 +218,17 @@ TEST_CASE("emitted code: a parameter named like the function a wrapper calls doe
     CHECK(contains(header, "    f_grad(f_grad_2, f_hvp, f_grad_grad, &f_hvp_grad);\n"));
     CHECK(contains(header, " = f_hvp(f_grad, f_hvp_2, dir, grad, hv);\n"));
     write_file(dir + "/f.hpp", header);
-    write_file(dir + "/driver.cpp", R"(#include <cstdio>
+    write_file(dir + "/h.hpp", parts);
+    write_file(dir + "/driver.cpp", R"(#include <cmath>
+#include <cstdio>
 #include <vector>
 #include "f.hpp"
+#include "h.hpp"
 int main() {
+    const double a = 0.3, b = 0.7;
+    const double expected = std::sin(a * b) + std::cos(a - b) * std::exp(b) / (1 + a * a) +
+                            std::tanh(b * b - a);
+    if (std::fabs(h::h(a, b) - expected) > 1e-12) std::printf("h: %g\n", h::h(a, b));
     std::vector<double> x(300, 0.01), g(300), x_bar(300, 0.0), grad(301), hess(301 * 301);
     double h_bar = 0.0, h = 2.0, g_h;
     const double value = f::f_grad(x.data(), h, g.data(), &g_h);
