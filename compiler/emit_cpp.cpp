@@ -61,6 +61,23 @@ std::string declaration(const KernelParam& param, const std::string& type,
     return (param.output ? type + "* " : param.scalar ? type + " " : "const " + type + "* ") + name;
 }
 
+// The kernel's parameters named through `names` (after the names the caller claimed first).
+std::vector<std::string> claim_parameters(const Kernel& k, Names& names) {
+    std::vector<std::string> claimed;
+    for (const KernelParam& param : k.params)
+        claimed.push_back(names.claim(param.name));
+    return claimed;
+}
+
+// Their declarations, in order.
+std::vector<std::string> declarations(const Kernel& k, const std::string& type,
+                                      const std::vector<std::string>& param_names) {
+    std::vector<std::string> declared;
+    for (std::size_t p = 0; p < k.params.size(); ++p)
+        declared.push_back(declaration(k.params[p], type, param_names[p]));
+    return declared;
+}
+
 // The heading comment of a kernel.
 std::string heading(const SourceFile& source, const Kernel& k) {
     return fmt::format("\n// {}: {}\n// line {}: {}\n", k.name, k.summary,
@@ -88,11 +105,8 @@ void emit_seeded_gradient(const SourceFile& source, const Kernel& k, const std::
                           std::ostream& out) {
     Names names;
     const std::string grad = names.claim(k.gradient_kernel); // a parameter may not hide it
-    std::vector<std::string> param_names, params, arguments, locals, adds;
-    for (const KernelParam& param : k.params) {
-        param_names.push_back(names.claim(param.name));
-        params.push_back(declaration(param, type, param_names.back()));
-    }
+    const std::vector<std::string> param_names = claim_parameters(k, names);
+    std::vector<std::string> params = declarations(k, type, param_names), arguments, locals, adds;
     const std::size_t seed_param = k.function->params.size(); // right after the function's
     const std::string& seed = param_names[seed_param];
     LocalArrays arrays;
@@ -136,11 +150,8 @@ void emit_hessian_by_sweeps(const SourceFile& source, const Kernel& k, const std
                             std::ostream& out) {
     Names names;
     const std::string hvp = names.claim(k.column_sweep->name); // a parameter may not hide it
-    std::vector<std::string> param_names, params;
-    for (const KernelParam& param : k.params) {
-        param_names.push_back(names.claim(param.name));
-        params.push_back(declaration(param, type, param_names.back()));
-    }
+    const std::vector<std::string> param_names = claim_parameters(k, names);
+    const std::vector<std::string> params = declarations(k, type, param_names);
     const std::size_t first = k.function->params.size(); // grad, then hess
     std::vector<std::string> arguments(param_names.begin(),
                                        param_names.begin() + static_cast<std::ptrdiff_t>(first));
@@ -201,23 +212,23 @@ class KernelEmitter {
 
     void emit() {
         index_steps();
+        const std::string name = cpp_identifier(k_.name);
         const std::size_t parts = split_into_parts();
         for (std::size_t p = 1; parts > 1 && p <= parts; ++p) // no parameter may hide a part
-            names_.claim(fmt::format("{}_part{}", cpp_identifier(k_.name), p));
-        for (const KernelParam& param : k_.params)
-            param_names_.push_back(names_.claim(param.name));
+            part_names_.push_back(names_.claim(fmt::format("{}_part{}", name, p)));
+        param_names_ = claim_parameters(k_, names_);
 
         write("{}", heading(source_, k_));
         if (parts == 1) {
             plan_inlining();
             const std::string text = written_body(0, units_.size(), true);
-            write("inline {} {}({}) {{\n{}}}\n", return_type(), cpp_identifier(k_.name),
-                  parameters(refs_.params), text);
+            write("inline {} {}({}) {{\n{}}}\n", return_type(), name, parameters(refs_.params),
+                  text);
             return;
         }
         const std::size_t slots = assign_slots(parts);
         plan_inlining();
-        const std::string name = cpp_identifier(k_.name), array = names_.claim("s");
+        const std::string array = names_.claim("s");
         in_name_ = names_.claim("in");
         out_name_ = names_.claim("out");
         std::vector<std::string> calls;
@@ -227,7 +238,7 @@ class KernelEmitter {
             const std::size_t begin = u;
             while (u < units_.size() && unit_part_[u] == p)
                 ++u;
-            calls.push_back(part(p, parts, begin, u, name, array));
+            calls.push_back(part(p, parts, begin, u, array));
             for (std::size_t q = 0; q < k_.params.size(); ++q)
                 param_used[q] = param_used[q] || refs_.params[q];
             passes = passes || refs_.in || refs_.out;
@@ -246,7 +257,7 @@ class KernelEmitter {
     // Writes part p of `parts` (units [begin, end)) as a function of the parameters it refers to,
     // known once its body is written; returns the call of it, `array` passed for in and out.
     std::string part(std::size_t p, std::size_t parts, std::size_t begin, std::size_t end,
-                     const std::string& name, const std::string& array) {
+                     const std::string& array) {
         const bool last = p + 1 == parts;
         const std::string text = written_body(begin, end, last);
         std::vector<std::string> params, arguments;
@@ -260,10 +271,10 @@ class KernelEmitter {
                 params.push_back(fmt::format("{}* {}", type_, param));
                 arguments.push_back(array);
             }
-        write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}_part{}({}) {{\n{}}}\n",
-              k_.name, p + 1, parts, last ? return_type() : "void", name, p + 1,
-              fmt::join(params, ", "), text);
-        return fmt::format("{}_part{}({})", name, p + 1, fmt::join(arguments, ", "));
+        write("\n// {}, part {} of {}\n[[gnu::noinline]] inline {} {}({}) {{\n{}}}\n", k_.name,
+              p + 1, parts, last ? return_type() : "void", part_names_[p], fmt::join(params, ", "),
+              text);
+        return fmt::format("{}({})", part_names_[p], fmt::join(arguments, ", "));
     }
 
     // The text of body(begin, end, last), held back from the output so that the function's
@@ -894,7 +905,7 @@ class KernelEmitter {
     std::ostream& out_;
     fmt::memory_buffer buffer_;
     Names names_;
-    std::vector<std::string> param_names_;
+    std::vector<std::string> param_names_, part_names_;
     const Schedule schedule_;
     const std::vector<Step>& steps_ = schedule_.steps;
     const std::vector<std::uint32_t>& position_ = schedule_.position; // per node: its step
