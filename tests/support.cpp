@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <doctest/doctest.h>
+
 namespace gradc::test {
 
 std::string read_file(const std::string& path) {
@@ -57,6 +59,17 @@ std::string gxx() {
 }
 std::string clangxx() {
     return GRADC_TEST_CLANG;
+}
+
+std::string build_and_run(const std::string& dir, const std::string& compiler,
+                          const std::string& flags, const std::string& exe) {
+    const CommandResult built = run(compiler + " -std=c++17 " + flags + " -I" + dir + " " + dir +
+                                    "/driver.cpp -o " + dir + "/" + exe);
+    INFO(compiler << " " << flags << ":\n" << built.err.substr(0, 4000));
+    REQUIRE(built.status == 0);
+    const CommandResult r = run("cd " + dir + " && ./" + exe);
+    REQUIRE(r.status == 0);
+    return r.out;
 }
 
 } // namespace gradc::test

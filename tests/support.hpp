@@ -26,4 +26,9 @@ std::string gradc_binary(); // the built gradc
 std::string gxx();          // the C++ compiler that built gradc
 std::string clangxx();      // clang++, or "" when not installed
 
+// Builds DIR/driver.cpp with `compiler -std=c++17 flags -IDIR` into DIR/EXE and runs it in DIR;
+// requires both to succeed (the compiler's errors are shown) and returns what it prints.
+std::string build_and_run(const std::string& dir, const std::string& compiler,
+                          const std::string& flags, const std::string& exe = "driver");
+
 } // namespace gradc::test

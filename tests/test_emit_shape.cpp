@@ -25,18 +25,6 @@ std::string compile(const std::string& dir, const std::string& name, const std::
     return r.out;
 }
 
-// Builds DIR/driver.cpp with `compiler` and `flags`, runs it, returns what it prints.
-std::string build_and_run(const std::string& dir, const std::string& compiler,
-                          const std::string& flags, const std::string& exe) {
-    const CommandResult built = run(compiler + " -std=c++17 " + flags + " -I" + dir + " " + dir +
-                                    "/driver.cpp -o " + dir + "/" + exe);
-    INFO(compiler << " " << flags << ":\n" << built.err.substr(0, 4000));
-    REQUIRE(built.status == 0);
-    const CommandResult r = run(dir + "/" + exe);
-    REQUIRE(r.status == 0);
-    return r.out;
-}
-
 } // namespace
 
 TEST_CASE("emitted code: a value read once is written into the statement that reads it") {
