@@ -113,13 +113,23 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     return id;
 }
 
-// The slots hold no hashes: they are computed again, reading the nodes in order.
+// The slots hold no hashes: they are computed again, reading the nodes in order, each a few
+// nodes ahead of its insertion so that its slot is fetched by then.
 void Graph::grow_table(Data& data) {
     BlockArray<Slot> table;
     table.assign(2 * data.table.size(), 0);
     const Slot mask = static_cast<Slot>(table.size() - 1);
-    for (NodeId id = 0; id < data.nodes.size(); ++id) {
-        const std::uint32_t h = hash(data.nodes[id]);
+    constexpr NodeId ahead = 16;
+    std::uint32_t hashes[ahead];
+    const NodeId size = static_cast<NodeId>(data.nodes.size());
+    for (NodeId id = 0; id < std::min(ahead, size); ++id)
+        hashes[id] = hash(data.nodes[id]);
+    for (NodeId id = 0; id < size; ++id) {
+        const std::uint32_t h = hashes[id % ahead];
+        if (id + ahead < size) {
+            hashes[id % ahead] = hash(data.nodes[id + ahead]);
+            __builtin_prefetch(&table[hashes[id % ahead] & mask], 1);
+        }
         std::size_t i = h & mask;
         while (table[i] != 0)
             i = (i + 1) & mask;
