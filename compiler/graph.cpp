@@ -18,13 +18,13 @@ Graph::Data& Graph::own() {
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
-    Node node{Op::Const, false, origin_, {no_node, no_node, no_node}};
+    Node node{Op::Const, false, false, origin_, {no_node, no_node, no_node}};
     std::memcpy(node.args.data(), &value, sizeof value);
     return intern(node, hash(node));
 }
 
 NodeId Graph::input(std::uint32_t slot) {
-    const Node node{Op::Input, false, origin_, {slot, no_node, no_node}};
+    const Node node{Op::Input, false, false, origin_, {slot, no_node, no_node}};
     return intern(node, hash(node));
 }
 
@@ -40,7 +40,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     }
     // The table slot is fetched while the simplifier looks at the operands: interning a new node
     // is otherwise a cache miss it waits for.
-    const Node node{op, false, origin_, {a, b, c}};
+    const Node node{op, false, false, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
     __builtin_prefetch(&data_->table[h & (data_->table.size() - 1)]);
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
@@ -86,11 +86,20 @@ std::uint32_t Graph::hash(const Node& node) {
     return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
+// A node with an operand that no node uses yet is new: it is added without a search, and its
+// table slot, fetched meanwhile, is filled later, with those of the nodes added like it since (at
+// the next search of a node with operands, or when 32 are pending). Otherwise each new node would
+// wait for a miss to memory on graphs larger than the caches.
 NodeId Graph::intern(const Node& node, std::uint32_t h) {
+    const int arity = info(node.op).arity;
+    bool fresh = false;
+    for (int k = 0; k < arity; ++k)
+        fresh = fresh || !(*this)[node.args[static_cast<std::size_t>(k)]].used;
+    if (arity > 0 && !fresh) insert_pending(*data_); // no pending node has no operands
     const Data& shared = *data_;
     const Slot mask = static_cast<Slot>(shared.table.size() - 1), tag = h & ~mask;
     std::size_t i = h & mask;
-    for (;; i = (i + 1) & mask) {
+    for (; !fresh; i = (i + 1) & mask) {
         const Slot slot = shared.table[i];
         if (slot == 0) break;
         if ((slot & ~mask) != tag) continue;
@@ -108,13 +117,33 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     Data& data = own();
     const NodeId id = static_cast<NodeId>(data.nodes.size());
     data.nodes.push_back(node);
-    data.table[i] = (id + 1) | tag; // the empty slot the search ended at
+    for (int k = 0; k < arity; ++k)
+        data.nodes[node.args[static_cast<std::size_t>(k)]].used = true;
+    if (fresh) {
+        __builtin_prefetch(&data.table[h & mask], 1);
+        data.pending[data.pending_count++] = {id, h};
+        if (data.pending_count == data.pending.size()) insert_pending(data);
+    } else {
+        data.table[i] = (id + 1) | tag; // the empty slot the search ended at
+    }
     if (2 * data.nodes.size() > data.table.size()) grow_table(data);
     return id;
 }
 
-// The slots hold no hashes: they are computed again, reading the nodes in order, each a few
-// nodes ahead of its insertion so that its slot is fetched by then.
+void Graph::insert_pending(Data& data) {
+    const Slot mask = static_cast<Slot>(data.table.size() - 1);
+    for (std::size_t k = 0; k < data.pending_count; ++k) {
+        const auto [id, h] = data.pending[k];
+        std::size_t i = h & mask;
+        while (data.table[i] != 0)
+            i = (i + 1) & mask;
+        data.table[i] = (id + 1) | (h & ~mask);
+    }
+    data.pending_count = 0;
+}
+
+// The slots hold no hashes: they are computed again, reading the nodes (pending ones included) in
+// order, each a few nodes ahead of its insertion so that its slot is fetched by then.
 void Graph::grow_table(Data& data) {
     BlockArray<Slot> table;
     table.assign(2 * data.table.size(), 0);
@@ -136,6 +165,7 @@ void Graph::grow_table(Data& data) {
         table[i] = (id + 1) | (h & ~mask);
     }
     data.table.swap(table);
+    data.pending_count = 0; // all nodes are in the new table
 }
 
 } // namespace gradc

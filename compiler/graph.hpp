@@ -30,6 +30,7 @@ inline constexpr NodeId no_node = std::numeric_limits<NodeId>::max();
 struct Node {
     Op op;
     bool labelled;        // has a label (Graph::label): the others need no lookup
+    bool used;            // an operand of some node (see Graph::intern)
     std::uint32_t origin; // byte offset in the source of the expression that made it
     // Operands; for Input, args[0] is the input slot; for Const, args[0] and args[1] hold the
     // value's bits and args[2] is no_node.
@@ -126,11 +127,17 @@ class Graph {
         BlockArray<Node> nodes;
         BlockArray<Slot> table; // open addressing over nodes
         std::unordered_map<NodeId, std::string> labels;
+        // New nodes not yet in the table, with their hashes (see intern).
+        std::array<std::pair<NodeId, std::uint32_t>, 32> pending;
+        std::size_t pending_count = 0;
     };
 
     Data& own(); // the data, first copied if another graph shares it
     NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
     static std::uint32_t hash(const Node& node);
+    // Puts the pending nodes in the table. The graph it holds is the same before and after, so
+    // data shared with other graphs may be completed too.
+    static void insert_pending(Data& data);
     void grow_table(Data& data);
 
     std::shared_ptr<Data> data_;

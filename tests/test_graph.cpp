@@ -1,0 +1,64 @@
+// Hash-consing in Graph: building a node that exists gives the existing node, whatever the table
+// has been through (growth, nodes whose slots are filled later, copies sharing the data).
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "compiler/graph.hpp"
+
+using namespace gradc;
+
+namespace {
+// A chain of `length` nodes, each new: x, sin(x), x * sin(x), sin(x * sin(x)), ... alternating
+// nodes with an operand no node uses yet and nodes whose operands are all used (x * t).
+std::vector<NodeId> build_chain(Graph& g, NodeId x, std::size_t length) {
+    std::vector<NodeId> chain;
+    NodeId t = x;
+    for (std::size_t i = 0; i < length; ++i) {
+        t = i % 2 == 0 ? g.apply(Op::Sin, t) : g.apply(Op::Mul, x, t);
+        chain.push_back(t);
+    }
+    return chain;
+}
+} // namespace
+
+TEST_CASE("graph: building a node again gives the node, in either operand order") {
+    Graph g;
+    const NodeId x = g.input(0), y = g.input(1);
+    const NodeId sum = g.apply(Op::Add, x, y);
+    CHECK(g.apply(Op::Add, x, y) == sum);
+    CHECK(g.apply(Op::Add, y, x) == sum);
+    CHECK(g.apply(Op::Sub, y, x) != g.apply(Op::Sub, x, y));
+    CHECK(g.constant(-0.0) == g.constant(0.0));
+    CHECK(g.input(0) == x);
+}
+
+TEST_CASE("graph: 300 000 nodes, built again, are all found (table growth, late slots)") {
+    Graph g;
+    const NodeId x = g.input(0);
+    const std::vector<NodeId> chain = build_chain(g, x, 300000);
+    const std::size_t size = g.size();
+    CHECK(build_chain(g, x, chain.size()) == chain);
+    CHECK(g.size() == size);
+    // Every node again, now in the reverse order, each found by a search.
+    for (std::size_t i = chain.size(); i-- > 1;) {
+        const NodeId expected =
+            i % 2 == 0 ? g.apply(Op::Sin, chain[i - 1]) : g.apply(Op::Mul, chain[i - 1], x);
+        REQUIRE(expected == chain[i]);
+    }
+    CHECK(g.size() == size);
+}
+
+TEST_CASE("graph: copies share nodes until one changes, and both keep finding them") {
+    Graph g;
+    const NodeId x = g.input(0);
+    const std::vector<NodeId> chain = build_chain(g, x, 1001); // the last nodes still pending
+    Graph copy = g;
+    const NodeId extra = copy.apply(Op::Cos, chain.back());
+    CHECK(copy.size() == g.size() + 1);
+    CHECK(build_chain(g, x, chain.size()) == chain);
+    CHECK(build_chain(copy, x, chain.size()) == chain);
+    CHECK(copy.apply(Op::Cos, chain.back()) == extra);
+    CHECK(g.apply(Op::Cos, chain.back()) == extra); // the same id, built in g on its own
+}
