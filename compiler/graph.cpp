@@ -18,13 +18,13 @@ Graph::Data& Graph::own() {
 
 NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
-    Node node{Op::Const, false, false, origin_, {no_node, no_node, no_node}};
+    Node node{Op::Const, false, 0, origin_, {no_node, no_node, no_node}};
     std::memcpy(node.args.data(), &value, sizeof value);
     return intern(node, hash(node));
 }
 
 NodeId Graph::input(std::uint32_t slot) {
-    const Node node{Op::Input, false, false, origin_, {slot, no_node, no_node}};
+    const Node node{Op::Input, false, 0, origin_, {slot, no_node, no_node}};
     return intern(node, hash(node));
 }
 
@@ -40,7 +40,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     }
     // The table slot is fetched while the simplifier looks at the operands: interning a new node
     // is otherwise a cache miss it waits for.
-    const Node node{op, false, false, origin_, {a, b, c}};
+    const Node node{op, false, 0, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
     __builtin_prefetch(&data_->table[h & (data_->table.size() - 1)]);
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
@@ -86,15 +86,17 @@ std::uint32_t Graph::hash(const Node& node) {
     return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-// A node with an operand that no node uses yet is new: it is added without a search, and its
+// Each node marks its operands with one of eight bits, chosen by its hash (a Bloom filter of their
+// users). A node with an operand that lacks its bit is new: it is added without a search, and its
 // table slot, fetched meanwhile, is filled later, with those of the nodes added like it since (at
 // the next search of a node with operands, or when 32 are pending). Otherwise each new node would
 // wait for a miss to memory on graphs larger than the caches.
 NodeId Graph::intern(const Node& node, std::uint32_t h) {
     const int arity = info(node.op).arity;
+    const std::uint8_t bit = static_cast<std::uint8_t>(1u << (h >> 29));
     bool fresh = false;
     for (int k = 0; k < arity; ++k)
-        fresh = fresh || !(*this)[node.args[static_cast<std::size_t>(k)]].used;
+        fresh = fresh || !((*this)[node.args[static_cast<std::size_t>(k)]].users & bit);
     if (arity > 0 && !fresh) insert_pending(*data_); // no pending node has no operands
     const Data& shared = *data_;
     const Slot mask = static_cast<Slot>(shared.table.size() - 1), tag = h & ~mask;
@@ -118,7 +120,7 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     const NodeId id = static_cast<NodeId>(data.nodes.size());
     data.nodes.push_back(node);
     for (int k = 0; k < arity; ++k)
-        data.nodes[node.args[static_cast<std::size_t>(k)]].used = true;
+        data.nodes[node.args[static_cast<std::size_t>(k)]].users |= bit;
     if (fresh) {
         __builtin_prefetch(&data.table[h & mask], 1);
         data.pending[data.pending_count++] = {id, h};

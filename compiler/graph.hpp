@@ -30,7 +30,7 @@ inline constexpr NodeId no_node = std::numeric_limits<NodeId>::max();
 struct Node {
     Op op;
     bool labelled;        // has a label (Graph::label): the others need no lookup
-    bool used;            // an operand of some node (see Graph::intern)
+    std::uint8_t users;   // a bit per kind of node using it, by hash (see Graph::intern)
     std::uint32_t origin; // byte offset in the source of the expression that made it
     // Operands; for Input, args[0] is the input slot; for Const, args[0] and args[1] hold the
     // value's bits and args[2] is no_node.
