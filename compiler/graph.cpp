@@ -7,9 +7,7 @@
 
 namespace gradc {
 
-Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {
-    data_->table.assign(1024, 0);
-}
+Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {}
 
 Graph::Data& Graph::own() {
     if (data_.use_count() > 1) data_ = std::make_shared<Data>(*data_);
@@ -42,7 +40,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     // is otherwise a cache miss it waits for.
     const Node node{op, false, 0, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
-    __builtin_prefetch(&data_->table[h & (data_->table.size() - 1)]);
+    __builtin_prefetch(&table()[h & (table().size() - 1)]);
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
     return intern(node, h);
 }
@@ -97,12 +95,13 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     bool fresh = false;
     for (int k = 0; k < arity; ++k)
         fresh = fresh || !((*this)[node.args[static_cast<std::size_t>(k)]].users & bit);
+    const BlockArray<Slot>& slots = table();
     if (arity > 0 && !fresh) insert_pending(*data_); // no pending node has no operands
     const Data& shared = *data_;
-    const Slot mask = static_cast<Slot>(shared.table.size() - 1), tag = h & ~mask;
+    const Slot mask = static_cast<Slot>(slots.size() - 1), tag = h & ~mask;
     std::size_t i = h & mask;
     for (; !fresh; i = (i + 1) & mask) {
-        const Slot slot = shared.table[i];
+        const Slot slot = slots[i];
         if (slot == 0) break;
         if ((slot & ~mask) != tag) continue;
         const NodeId id = (slot & mask) - 1;
@@ -128,7 +127,7 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     } else {
         data.table[i] = (id + 1) | tag; // the empty slot the search ended at
     }
-    if (2 * data.nodes.size() > data.table.size()) grow_table(data);
+    if (2 * data.nodes.size() > data.table.size()) build_table(data, 2 * data.table.size());
     return id;
 }
 
@@ -144,11 +143,28 @@ void Graph::insert_pending(Data& data) {
     data.pending_count = 0;
 }
 
-// The slots hold no hashes: they are computed again, reading the nodes (pending ones included) in
-// order, each a few nodes ahead of its insertion so that its slot is fetched by then.
-void Graph::grow_table(Data& data) {
+void Graph::release_table() {
+    if (data_.use_count() > 1) return;
+    BlockArray<Slot>().swap(data_->table);
+    data_->pending_count = 0;
+}
+
+BlockArray<Graph::Slot>& Graph::table() {
+    Data& data = *data_;
+    if (data.table.size() == 0) {
+        std::size_t slots = 1024;
+        while (slots < 2 * (data.nodes.size() + 1))
+            slots *= 2;
+        build_table(data, slots);
+    }
+    return data.table;
+}
+
+// The slots hold no hashes: they are computed again, reading the nodes in order, each a few nodes
+// ahead of its insertion so that its slot is fetched by then.
+void Graph::build_table(Data& data, std::size_t slots) {
     BlockArray<Slot> table;
-    table.assign(2 * data.table.size(), 0);
+    table.assign(slots, 0);
     const Slot mask = static_cast<Slot>(table.size() - 1);
     constexpr NodeId ahead = 16;
     std::uint32_t hashes[ahead];

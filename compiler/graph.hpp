@@ -114,6 +114,11 @@ class Graph {
     void set_origin(std::size_t offset) { origin_ = static_cast<std::uint32_t>(offset); }
     std::size_t origin() const { return origin_; }
 
+    // Frees the hash-consing table, unless another graph shares this one's nodes: a finished
+    // kernel adds no nodes, and the memory serves its emission. A node built afterwards has the
+    // table rebuilt first.
+    void release_table();
+
     // Names for the emitted code: the first label given to a node sticks.
     void set_label(NodeId id, const std::string& label);
     const std::string* label(NodeId id) const;
@@ -138,7 +143,10 @@ class Graph {
     // Puts the pending nodes in the table. The graph it holds is the same before and after, so
     // data shared with other graphs may be completed too.
     static void insert_pending(Data& data);
-    void grow_table(Data& data);
+    // The table, first rebuilt if release_table dropped it (in data shared with other graphs
+    // too: the graph it holds is the same).
+    BlockArray<Slot>& table();
+    static void build_table(Data& data, std::size_t slots); // of all nodes, pending ones included
 
     std::shared_ptr<Data> data_;
     std::uint32_t origin_ = 0;

@@ -78,6 +78,7 @@ class KernelBuilder {
     }
     Kernel finish() {
         fold_signs(k_);
+        k_.graph.release_table();
         return std::move(k_);
     }
     Kernel finish_unfolded() { return std::move(k_); }

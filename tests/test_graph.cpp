@@ -62,3 +62,18 @@ TEST_CASE("graph: copies share nodes until one changes, and both keep finding th
     CHECK(copy.apply(Op::Cos, chain.back()) == extra);
     CHECK(g.apply(Op::Cos, chain.back()) == extra); // the same id, built in g on its own
 }
+
+TEST_CASE("graph: after release_table, nodes are still found (the table is rebuilt)") {
+    Graph g;
+    const NodeId x = g.input(0);
+    const std::vector<NodeId> chain = build_chain(g, x, 5001);
+    g.release_table();
+    const std::size_t size = g.size();
+    CHECK(build_chain(g, x, chain.size()) == chain);
+    CHECK(g.size() == size);
+    Graph copy = g;
+    copy.release_table(); // shared: kept
+    g.release_table();    // shared: kept
+    CHECK(build_chain(copy, x, chain.size()) == chain);
+    CHECK(copy.size() == size);
+}
