@@ -1,5 +1,6 @@
 #include "compiler/graph.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "compiler/simplify.hpp"
@@ -36,7 +37,7 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
         auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value() : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
-    // The table slot is fetched while the simplifier looks at the operands: interning a new node
+    // The table slot is fetched while the simplifier looks at the operands: searching for the node
     // is otherwise a cache miss it waits for.
     const Node node{op, false, 0, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
@@ -131,15 +132,17 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     return id;
 }
 
+void Graph::place(BlockArray<Slot>& table, NodeId id, std::uint32_t h) {
+    const Slot mask = static_cast<Slot>(table.size() - 1);
+    std::size_t i = h & mask;
+    while (table[i] != 0)
+        i = (i + 1) & mask;
+    table[i] = (id + 1) | (h & ~mask);
+}
+
 void Graph::insert_pending(Data& data) {
-    const Slot mask = static_cast<Slot>(data.table.size() - 1);
-    for (std::size_t k = 0; k < data.pending_count; ++k) {
-        const auto [id, h] = data.pending[k];
-        std::size_t i = h & mask;
-        while (data.table[i] != 0)
-            i = (i + 1) & mask;
-        data.table[i] = (id + 1) | (h & ~mask);
-    }
+    for (std::size_t k = 0; k < data.pending_count; ++k)
+        place(data.table, data.pending[k].first, data.pending[k].second);
     data.pending_count = 0;
 }
 
@@ -177,10 +180,7 @@ void Graph::build_table(Data& data, std::size_t slots) {
             hashes[id % ahead] = hash(data.nodes[id + ahead]);
             __builtin_prefetch(&table[hashes[id % ahead] & mask], 1);
         }
-        std::size_t i = h & mask;
-        while (table[i] != 0)
-            i = (i + 1) & mask;
-        table[i] = (id + 1) | (h & ~mask);
+        place(table, id, h);
     }
     data.table.swap(table);
     data.pending_count = 0; // all nodes are in the new table

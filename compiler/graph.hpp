@@ -140,6 +140,7 @@ class Graph {
     Data& own(); // the data, first copied if another graph shares it
     NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
     static std::uint32_t hash(const Node& node);
+    static void place(BlockArray<Slot>& table, NodeId id, std::uint32_t hash); // first empty slot
     // Puts the pending nodes in the table. The graph it holds is the same before and after, so
     // data shared with other graphs may be completed too.
     static void insert_pending(Data& data);
