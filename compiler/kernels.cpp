@@ -41,7 +41,7 @@ class KernelBuilder {
             const std::size_t param = k_.params.size();
             k_.params.push_back({p.name, p.size(), p.dims.empty(), false});
             for (std::size_t i = 0; i < p.size(); ++i)
-                k_.slots.push_back({param, i});
+                k_.slots.push_back(element(param, i));
         }
     }
 
@@ -64,13 +64,13 @@ class KernelBuilder {
         if (!output)
             for (std::size_t i = 0; i < size; ++i) {
                 inputs.push_back(k_.graph.input(static_cast<std::uint32_t>(k_.slots.size())));
-                k_.slots.push_back({param, i});
+                k_.slots.push_back(element(param, i));
             }
         return {param, inputs};
     }
 
     void store(std::size_t param, std::size_t index, NodeId value, bool add = false) {
-        k_.stores.push_back({{param, index}, value, add});
+        k_.stores.push_back({element(param, index), value, add});
     }
     void returns(NodeId value) {
         k_.returned = value;
@@ -84,6 +84,12 @@ class KernelBuilder {
     Kernel finish_unfolded() { return std::move(k_); }
 
   private:
+    static Kernel::Element element(std::size_t param, std::size_t index) {
+        if (index > std::numeric_limits<std::uint32_t>::max())
+            throw UsageError("a parameter of gradc holds fewer than 2^32 elements");
+        return {static_cast<std::uint32_t>(param), static_cast<std::uint32_t>(index)};
+    }
+
     Kernel k_;
 };
 

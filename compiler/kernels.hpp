@@ -6,6 +6,7 @@
 // construction on what is computed.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -29,8 +30,8 @@ struct Kernel {
     const Function* function;
     Graph graph;
     std::vector<KernelParam> params;
-    struct Element {
-        std::size_t param, index;
+    struct Element { // 32 bits each: a kernel has fewer than 2^32 input slots and stores
+        std::uint32_t param, index;
     };
     std::vector<Element> slots; // input slot -> the parameter element it reads
     struct Store {

@@ -32,13 +32,13 @@ Kernel unfolded(const Function& f, bool reverse) {
     k.graph.set_node_limit(std::numeric_limits<std::size_t>::max());
     const std::size_t n = f.input_count, m = f.outputs.size();
     k.params.push_back({"x", n, false, false});
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::uint32_t i = 0; i < n; ++i)
         k.slots.push_back({0, i});
     if (reverse) {
         k.params.push_back({"x_bar", n, false, true});
         const std::vector<NodeId> adjoints =
             reverse_ad(k.graph, f.outputs, {k.graph.constant(1.0)}, std::vector<bool>(n, true));
-        for (std::size_t i = 0; i < n; ++i)
+        for (std::uint32_t i = 0; i < n; ++i)
             k.stores.push_back({{1, i}, adjoints[i], false});
         k.returned = f.outputs[0];
         k.returns_value = true;
@@ -46,14 +46,14 @@ Kernel unfolded(const Function& f, bool reverse) {
     }
     k.params.push_back({"x_dot", n, false, false});
     std::vector<NodeId> tangents;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::uint32_t i = 0; i < n; ++i) {
         tangents.push_back(k.graph.input(static_cast<std::uint32_t>(n + i)));
         k.slots.push_back({1, i});
     }
     const std::vector<NodeId> out_dot = forward_ad(k.graph, f.outputs, tangents);
     k.params.push_back({"out", m, false, true});
     k.params.push_back({"out_dot", m, false, true});
-    for (std::size_t j = 0; j < m; ++j) {
+    for (std::uint32_t j = 0; j < m; ++j) {
         k.stores.push_back({{2, j}, f.outputs[j], false});
         k.stores.push_back({{3, j}, out_dot[j], false});
     }
