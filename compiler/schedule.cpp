@@ -94,7 +94,8 @@ class Scheduler {
     // Emits `root` after its operands, depth first (with an explicit stack: chains can be
     // millions of nodes long).
     void demand(NodeId root) {
-        std::vector<std::pair<NodeId, int>> stack{{root, 0}};
+        std::vector<std::pair<NodeId, int>>& stack = demanded_;
+        stack.push_back({root, 0});
         while (!stack.empty()) {
             auto& [n, next] = stack.back();
             if (done(n)) {
@@ -136,6 +137,7 @@ class Scheduler {
     std::vector<std::uint8_t> missing_; // per statement: operands not yet emitted
     std::vector<std::uint32_t> user_begin_, users_, store_begin_, stores_;
     std::vector<NodeId> ready_;
+    std::vector<std::pair<NodeId, int>> demanded_; // demand's stack: node, next operand
     Schedule schedule_;
 };
 
