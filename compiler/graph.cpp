@@ -22,9 +22,18 @@ NodeId Graph::constant(double value) {
     return intern(node, hash(node));
 }
 
+// Inputs are found by their slot, not through the table: a gradient has millions of them, each
+// built once, and a search for each would be a miss to memory.
 NodeId Graph::input(std::uint32_t slot) {
-    const Node node{Op::Input, false, 0, origin_, {slot, no_node, no_node}};
-    return intern(node, hash(node));
+    if (slot < data_->inputs.size() && data_->inputs[slot] != no_node) return data_->inputs[slot];
+    check_room();
+    Data& data = own();
+    const NodeId id = static_cast<NodeId>(data.nodes.size());
+    data.nodes.push_back({Op::Input, false, 0, origin_, {slot, no_node, no_node}});
+    while (data.inputs.size() <= slot)
+        data.inputs.push_back(no_node);
+    data.inputs[slot] = id;
+    return id;
 }
 
 NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
@@ -110,12 +119,7 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
         if (other.op == node.op && canonical_args(other) == canonical_args(node))
             return id; // for constants: the same bits
     }
-    if (shared.nodes.size() >= node_limit_)
-        throw CompileError(origin_, "the expression unrolls past the node limit of " +
-                                        std::to_string(node_limit_) + " SSA nodes");
-    if (shared.nodes.size() >= max_nodes)
-        throw CompileError(origin_, "a graph of gradc holds at most " + std::to_string(max_nodes) +
-                                        " SSA nodes");
+    check_room();
     Data& data = own();
     const NodeId id = static_cast<NodeId>(data.nodes.size());
     data.nodes.push_back(node);
@@ -130,6 +134,15 @@ NodeId Graph::intern(const Node& node, std::uint32_t h) {
     }
     if (2 * data.nodes.size() > data.table.size()) build_table(data, 2 * data.table.size());
     return id;
+}
+
+void Graph::check_room() const {
+    if (size() >= node_limit_)
+        throw CompileError(origin_, "the expression unrolls past the node limit of " +
+                                        std::to_string(node_limit_) + " SSA nodes");
+    if (size() >= max_nodes)
+        throw CompileError(origin_, "a graph of gradc holds at most " + std::to_string(max_nodes) +
+                                        " SSA nodes");
 }
 
 void Graph::place(BlockArray<Slot>& table, NodeId id, std::uint32_t h) {
@@ -180,7 +193,7 @@ void Graph::build_table(Data& data, std::size_t slots) {
             hashes[id % ahead] = hash(data.nodes[id + ahead]);
             __builtin_prefetch(&table[hashes[id % ahead] & mask], 1);
         }
-        place(table, id, h);
+        if (data.nodes[id].op != Op::Input) place(table, id, h);
     }
     data.table.swap(table);
     data.pending_count = 0; // all nodes are in the new table

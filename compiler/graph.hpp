@@ -130,7 +130,8 @@ class Graph {
     using Slot = std::uint32_t;
     struct Data {
         BlockArray<Node> nodes;
-        BlockArray<Slot> table; // open addressing over nodes
+        BlockArray<Slot> table;    // open addressing over the nodes other than inputs
+        BlockArray<NodeId> inputs; // input slot -> its Input node, or no_node
         std::unordered_map<NodeId, std::string> labels;
         // New nodes not yet in the table, with their hashes (see intern).
         std::array<std::pair<NodeId, std::uint32_t>, 32> pending;
@@ -139,6 +140,7 @@ class Graph {
 
     Data& own(); // the data, first copied if another graph shares it
     NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
+    void check_room() const;                             // throws when no node may be added
     static std::uint32_t hash(const Node& node);
     static void place(BlockArray<Slot>& table, NodeId id, std::uint32_t hash); // first empty slot
     // Puts the pending nodes in the table. The graph it holds is the same before and after, so

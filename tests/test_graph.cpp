@@ -77,3 +77,22 @@ TEST_CASE("graph: after release_table, nodes are still found (the table is rebui
     CHECK(build_chain(copy, x, chain.size()) == chain);
     CHECK(copy.size() == size);
 }
+
+TEST_CASE("graph: an input is built once per slot, in any order, and survives copies") {
+    Graph g;
+    const NodeId x5 = g.input(5), x2 = g.input(2);
+    CHECK(x5 != x2);
+    CHECK(g.input(5) == x5);
+    CHECK(g.input(2) == x2);
+    CHECK(g[x5].op == Op::Input);
+    CHECK(g[x5].args[0] == 5);
+    const NodeId sum = g.apply(Op::Add, x5, x2);
+    Graph copy = g;
+    CHECK(copy.input(2) == x2);
+    const NodeId x7 = copy.input(7);
+    CHECK(copy.size() == g.size() + 1);
+    CHECK(g.input(7) == x7); // built in g on its own: the same id
+    g.release_table();
+    CHECK(g.input(5) == x5);
+    CHECK(g.apply(Op::Add, x2, x5) == sum);
+}
