@@ -33,6 +33,8 @@ NodeId Graph::input(std::uint32_t slot) {
     while (data.inputs.size() <= slot)
         data.inputs.push_back(no_node);
     data.inputs[slot] = id;
+    if (2 * data.nodes.size() > data.table.size()) // ids must fit under the table's mask
+        drop_table(data);
     return id;
 }
 
@@ -160,9 +162,12 @@ void Graph::insert_pending(Data& data) {
 }
 
 void Graph::release_table() {
-    if (data_.use_count() > 1) return;
-    BlockArray<Slot>().swap(data_->table);
-    data_->pending_count = 0;
+    if (data_.use_count() == 1) drop_table(*data_);
+}
+
+void Graph::drop_table(Data& data) {
+    BlockArray<Slot>().swap(data.table);
+    data.pending_count = 0; // build_table puts every node in
 }
 
 BlockArray<Graph::Slot>& Graph::table() {

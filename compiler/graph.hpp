@@ -149,6 +149,7 @@ class Graph {
     // The table, first rebuilt if release_table dropped it (in data shared with other graphs
     // too: the graph it holds is the same).
     BlockArray<Slot>& table();
+    static void drop_table(Data& data); // table() builds it again, at the size the nodes need
     static void build_table(Data& data, std::size_t slots); // of all nodes, pending ones included
 
     std::shared_ptr<Data> data_;

@@ -96,3 +96,19 @@ TEST_CASE("graph: an input is built once per slot, in any order, and survives co
     CHECK(g.input(5) == x5);
     CHECK(g.apply(Op::Add, x2, x5) == sum);
 }
+
+TEST_CASE("graph: many inputs added after the table is built leave every node findable") {
+    Graph g;
+    const NodeId one = g.constant(1.0); // the table exists from here, at its smallest
+    for (std::uint32_t slot = 0; slot < 5000; ++slot)
+        g.input(slot);
+    // Each node is new, then searched for at once: the table must place and find ids past the
+    // number of slots it had when the inputs came.
+    for (std::uint32_t slot = 0; slot < 5000; ++slot) {
+        const NodeId sine = g.apply(Op::Sin, g.input(slot));
+        REQUIRE(g.apply(Op::Sin, g.input(slot)) == sine);
+        const NodeId sum = g.apply(Op::Add, sine, one);
+        REQUIRE(g.apply(Op::Add, one, sine) == sum);
+    }
+    CHECK(g.size() == 1 + 5000 + 2 * 5000);
+}
