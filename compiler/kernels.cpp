@@ -27,6 +27,17 @@ std::size_t hessian_budget(std::size_t hvp_nodes) {
     return std::max(hessian_nodes, hessian_hvp_multiple * hvp_nodes);
 }
 
+// `base`, followed by as many `_` as make it the name of none of `params`.
+std::string unused_name(const std::vector<KernelParam>& params, std::string base) {
+    auto taken = [&](const std::string& name) {
+        return std::any_of(params.begin(), params.end(),
+                           [&](const KernelParam& p) { return p.name == name; });
+    };
+    while (taken(base))
+        base += "_";
+    return base;
+}
+
 // Builds one kernel: starts from the primal parameters and graph, then adds parameters and stores.
 class KernelBuilder {
   public:
@@ -51,13 +62,7 @@ class KernelBuilder {
     // returns the Input node of each of its elements.
     std::pair<std::size_t, std::vector<NodeId>> add_param(const std::string& base, std::size_t size,
                                                           bool scalar, bool output) {
-        std::string name = base;
-        auto taken = [&](const std::string& n) {
-            return std::any_of(k_.params.begin(), k_.params.end(),
-                               [&](const KernelParam& p) { return p.name == n; });
-        };
-        while (taken(name))
-            name += "_";
+        const std::string name = unused_name(k_.params, base);
         const std::size_t param = k_.params.size();
         k_.params.push_back({name, size, scalar, output});
         std::vector<NodeId> inputs;
@@ -229,10 +234,7 @@ class KernelSet {
         vjp.graph = grad.graph;
         vjp.slots = grad.slots;
         vjp.gradient_kernel = grad.name;
-        std::string seed = "seed";
-        while (std::any_of(grad.params.begin(), grad.params.end(),
-                           [&](const KernelParam& p) { return p.name == seed; }))
-            seed += "_";
+        const std::string seed = unused_name(grad.params, "seed");
         const auto bars = grad.params.begin() + static_cast<std::ptrdiff_t>(fn_.params.size());
         vjp.params.assign(grad.params.begin(), bars);
         vjp.params.push_back({seed, 1, true, false});
