@@ -146,11 +146,12 @@ class Graph {
     // Puts the pending nodes in the table. The graph it holds is the same before and after, so
     // data shared with other graphs may be completed too.
     static void insert_pending(Data& data);
-    // The table, first rebuilt if release_table dropped it (in data shared with other graphs
-    // too: the graph it holds is the same).
+    // The table, first rebuilt if it was dropped (release_table, or inputs outgrowing it; in
+    // data shared with other graphs too: the graph it holds is the same).
     BlockArray<Slot>& table();
     static void drop_table(Data& data); // table() builds it again, at the size the nodes need
-    static void build_table(Data& data, std::size_t slots); // of all nodes, pending ones included
+    // Of all nodes but inputs, pending ones included.
+    static void build_table(Data& data, std::size_t slots);
 
     std::shared_ptr<Data> data_;
     std::uint32_t origin_ = 0;
