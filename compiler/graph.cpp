@@ -8,6 +8,38 @@
 
 namespace gradc {
 
+namespace {
+constexpr std::size_t max_nodes = (std::size_t{1} << 31) - 1;
+
+// Blocks of 4096 ids, each with a bucket of the table (see Graph::Table).
+constexpr std::size_t block_bits = 12, block_ids = std::size_t{1} << block_bits;
+constexpr std::size_t first_bucket_slots = 2 * block_ids, full_bucket = 4 * block_ids;
+
+bool commutative(Op op) {
+    return op == Op::Add || op == Op::Mul;
+}
+
+// The operands in a canonical order: `a + b` and `b + a` are one node, kept in the order first
+// built.
+std::array<NodeId, 3> canonical_args(const Node& node) {
+    std::array<NodeId, 3> args = node.args;
+    if (commutative(node.op) && args[1] < args[0]) std::swap(args[0], args[1]);
+    return args;
+}
+
+// Linear probing in slots[first, first + size), `size` a power of two: the index of the first slot
+// from the hash's that is empty or holds a node `match` accepts.
+template <class Match>
+std::size_t probe(const BlockArray<NodeId>& slots, const BlockArray<std::uint8_t>& tags,
+                  std::size_t first, std::size_t size, std::uint32_t h, Match match) {
+    const auto tag = static_cast<std::uint8_t>(h >> 24);
+    std::size_t i = h & (size - 1);
+    while (slots[first + i] != 0 && !(tags[first + i] == tag && match(slots[first + i] - 1)))
+        i = (i + 1) & (size - 1);
+    return first + i;
+}
+} // namespace
+
 Graph::Graph(std::size_t node_limit) : data_(std::make_shared<Data>()), node_limit_(node_limit) {}
 
 Graph::Data& Graph::own() {
@@ -28,13 +60,10 @@ NodeId Graph::input(std::uint32_t slot) {
     if (slot < data_->inputs.size() && data_->inputs[slot] != no_node) return data_->inputs[slot];
     check_room();
     Data& data = own();
-    const NodeId id = static_cast<NodeId>(data.nodes.size());
-    data.nodes.push_back({Op::Input, false, 0, origin_, {slot, no_node, no_node}});
+    const NodeId id = append(data, {Op::Input, false, 0, origin_, {slot, no_node, no_node}});
     while (data.inputs.size() <= slot)
         data.inputs.push_back(no_node);
     data.inputs[slot] = id;
-    if (2 * data.nodes.size() > data.table.size()) // ids must fit under the table's mask
-        drop_table(data);
     return id;
 }
 
@@ -48,11 +77,15 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
         auto value_of = [&](int i) { return i < arity ? (*this)[operands[i]].value() : 0.0; };
         return constant(evaluate(op, value_of(0), value_of(1), value_of(2)));
     }
-    // The table slot is fetched while the simplifier looks at the operands: searching for the node
-    // is otherwise a cache miss it waits for.
+    // The node's first slot is fetched while the simplifier looks at the operands: when they are
+    // old, searching for the node is otherwise a cache miss it waits for.
     const Node node{op, false, 0, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
-    __builtin_prefetch(&table()[h & (table().size() - 1)]);
+    if (data_->table.built) {
+        const Bucket& bucket = data_->table.buckets[homes(data_->nodes, node).first];
+        if (bucket.size != 0)
+            __builtin_prefetch(&data_->table.slots[bucket.first + (h & (bucket.size - 1))]);
+    }
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
     return intern(node, h);
 }
@@ -71,23 +104,6 @@ const std::string* Graph::label(NodeId id) const {
     return found == data_->labels.end() ? nullptr : &found->second;
 }
 
-namespace {
-// The table's slots hold id + 1 below its index mask, and it has at most 2^32 slots.
-constexpr std::size_t max_nodes = (std::size_t{1} << 31) - 1;
-
-bool commutative(Op op) {
-    return op == Op::Add || op == Op::Mul;
-}
-
-// The operands in a canonical order: `a + b` and `b + a` are one node, kept in the order first
-// built.
-std::array<NodeId, 3> canonical_args(const Node& node) {
-    std::array<NodeId, 3> args = node.args;
-    if (commutative(node.op) && args[1] < args[0]) std::swap(args[0], args[1]);
-    return args;
-}
-} // namespace
-
 std::uint32_t Graph::hash(const Node& node) {
     std::uint64_t h = static_cast<std::uint64_t>(node.op) * 0x9E3779B97F4A7C15ull;
     for (NodeId arg : canonical_args(node))
@@ -97,44 +113,23 @@ std::uint32_t Graph::hash(const Node& node) {
 }
 
 // Each node marks its operands with one of eight bits, chosen by its hash (a Bloom filter of their
-// users). A node with an operand that lacks its bit is new: it is added without a search, and its
-// table slot, fetched meanwhile, is filled later, with those of the nodes added like it since (at
-// the next search of a node with operands, or when 32 are pending). Otherwise each new node would
-// wait for a miss to memory on graphs larger than the caches.
+// users). A node with an operand that lacks its bit is new, and is added without a search.
 NodeId Graph::intern(const Node& node, std::uint32_t h) {
     const int arity = info(node.op).arity;
     const std::uint8_t bit = static_cast<std::uint8_t>(1u << (h >> 29));
     bool fresh = false;
     for (int k = 0; k < arity; ++k)
         fresh = fresh || !((*this)[node.args[static_cast<std::size_t>(k)]].users & bit);
-    const BlockArray<Slot>& slots = table();
-    if (arity > 0 && !fresh) insert_pending(*data_); // no pending node has no operands
-    const Data& shared = *data_;
-    const Slot mask = static_cast<Slot>(slots.size() - 1), tag = h & ~mask;
-    std::size_t i = h & mask;
-    for (; !fresh; i = (i + 1) & mask) {
-        const Slot slot = slots[i];
-        if (slot == 0) break;
-        if ((slot & ~mask) != tag) continue;
-        const NodeId id = (slot & mask) - 1;
-        const Node& other = shared.nodes[id];
-        if (other.op == node.op && canonical_args(other) == canonical_args(node))
-            return id; // for constants: the same bits
-    }
+    table(*data_);
+    const Homes homes = Graph::homes(data_->nodes, node);
+    if (!fresh)
+        if (const NodeId found = find(*data_, node, h, homes); found != no_node) return found;
     check_room();
     Data& data = own();
-    const NodeId id = static_cast<NodeId>(data.nodes.size());
-    data.nodes.push_back(node);
+    const NodeId id = append(data, node);
     for (int k = 0; k < arity; ++k)
         data.nodes[node.args[static_cast<std::size_t>(k)]].users |= bit;
-    if (fresh) {
-        __builtin_prefetch(&data.table[h & mask], 1);
-        data.pending[data.pending_count++] = {id, h};
-        if (data.pending_count == data.pending.size()) insert_pending(data);
-    } else {
-        data.table[i] = (id + 1) | tag; // the empty slot the search ended at
-    }
-    if (2 * data.nodes.size() > data.table.size()) build_table(data, 2 * data.table.size());
+    insert(data, id, h, homes);
     return id;
 }
 
@@ -147,61 +142,96 @@ void Graph::check_room() const {
                                         " SSA nodes");
 }
 
-void Graph::place(BlockArray<Slot>& table, NodeId id, std::uint32_t h) {
-    const Slot mask = static_cast<Slot>(table.size() - 1);
-    std::size_t i = h & mask;
-    while (table[i] != 0)
-        i = (i + 1) & mask;
-    table[i] = (id + 1) | (h & ~mask);
+NodeId Graph::append(Data& data, const Node& node) {
+    const NodeId id = static_cast<NodeId>(data.nodes.size());
+    data.nodes.push_back(node);
+    if (data.table.built && id % block_ids == 0) data.table.buckets.push_back({});
+    return id;
 }
 
-void Graph::insert_pending(Data& data) {
-    for (std::size_t k = 0; k < data.pending_count; ++k)
-        place(data.table, data.pending[k].first, data.pending[k].second);
-    data.pending_count = 0;
+// A node is kept in its first home, or in its second when the first was full as it came.
+Graph::Homes Graph::homes(const BlockArray<Node>& nodes, const Node& node) {
+    Homes homes{0, 0};
+    for (int k = 0; k < info(node.op).arity; ++k) {
+        const NodeId arg = node.args[static_cast<std::size_t>(k)];
+        if (nodes[arg].op == Op::Const) continue;
+        const std::size_t bucket = (std::size_t{arg} >> block_bits) + 1;
+        if (bucket > homes.first)
+            homes = {bucket, homes.first};
+        else if (bucket > homes.second && bucket != homes.first)
+            homes.second = bucket;
+    }
+    if (homes.second == 0) homes.second = homes.first;
+    return homes;
+}
+
+NodeId Graph::find(const Data& data, const Node& node, std::uint32_t h, Homes homes) {
+    const Table& t = data.table;
+    const auto same = [&](NodeId id) {
+        const Node& other = data.nodes[id];
+        return other.op == node.op && canonical_args(other) == canonical_args(node);
+    };
+    const auto find_in = [&](std::size_t home) {
+        const Bucket& bucket = t.buckets[home];
+        if (bucket.count == 0) return no_node;
+        return t.slots[probe(t.slots, t.tags, bucket.first, bucket.size, h, same)] - 1;
+    };
+    const NodeId id = find_in(homes.first);
+    if (id != no_node || t.buckets[homes.first].count < full_bucket) return id;
+    return homes.second == homes.first ? no_node : find_in(homes.second);
+}
+
+void Graph::insert(Data& data, NodeId id, std::uint32_t h, Homes homes) {
+    Table& t = data.table;
+    Bucket& first = t.buckets[homes.first];
+    Bucket& bucket = first.count < full_bucket ? first : t.buckets[homes.second];
+    if (2 * (bucket.count + 1) > bucket.size) grow(data, bucket);
+    const std::size_t i =
+        probe(t.slots, t.tags, bucket.first, bucket.size, h, [](NodeId) { return false; });
+    t.slots[i] = id + 1;
+    t.tags[i] = static_cast<std::uint8_t>(h >> 24);
+    ++bucket.count;
+}
+
+// The bucket moves to new slots at the end, and leaves its old ones unused: few buckets grow, as a
+// block rarely has more users than it has nodes.
+void Graph::grow(Data& data, Bucket& bucket) {
+    Table& t = data.table;
+    const Bucket old = bucket;
+    bucket.first = t.slots.size();
+    bucket.size = std::max(first_bucket_slots, 2 * old.size);
+    t.slots.resize(bucket.first + bucket.size, 0);
+    t.tags.resize(bucket.first + bucket.size, 0);
+    constexpr std::size_t ahead = 8; // nodes are fetched this many slots before they are hashed
+    for (std::size_t i = old.first; i < old.first + old.size; ++i) {
+        if (i + ahead < old.first + old.size && t.slots[i + ahead] != 0)
+            __builtin_prefetch(&data.nodes[t.slots[i + ahead] - 1]);
+        if (const NodeId slot = t.slots[i]; slot != 0) {
+            const std::uint32_t h = hash(data.nodes[slot - 1]);
+            const std::size_t j =
+                probe(t.slots, t.tags, bucket.first, bucket.size, h, [](NodeId) { return false; });
+            t.slots[j] = slot;
+            t.tags[j] = t.tags[i];
+        }
+    }
 }
 
 void Graph::release_table() {
-    if (data_.use_count() == 1) drop_table(*data_);
+    if (data_.use_count() == 1) data_->table = Table{};
 }
 
-void Graph::drop_table(Data& data) {
-    BlockArray<Slot>().swap(data.table);
-    data.pending_count = 0; // build_table puts every node in
-}
-
-BlockArray<Graph::Slot>& Graph::table() {
-    Data& data = *data_;
-    if (data.table.size() == 0) {
-        std::size_t slots = 1024;
-        while (slots < 2 * (data.nodes.size() + 1))
-            slots *= 2;
-        build_table(data, slots);
-    }
+const Graph::Table& Graph::table(Data& data) {
+    if (!data.table.built) build_table(data);
     return data.table;
 }
 
-// The slots hold no hashes: they are computed again, reading the nodes in order, each a few nodes
-// ahead of its insertion so that its slot is fetched by then.
-void Graph::build_table(Data& data, std::size_t slots) {
-    BlockArray<Slot> table;
-    table.assign(slots, 0);
-    const Slot mask = static_cast<Slot>(table.size() - 1);
-    constexpr NodeId ahead = 16;
-    std::uint32_t hashes[ahead];
-    const NodeId size = static_cast<NodeId>(data.nodes.size());
-    for (NodeId id = 0; id < std::min(ahead, size); ++id)
-        hashes[id] = hash(data.nodes[id]);
-    for (NodeId id = 0; id < size; ++id) {
-        const std::uint32_t h = hashes[id % ahead];
-        if (id + ahead < size) {
-            hashes[id % ahead] = hash(data.nodes[id + ahead]);
-            __builtin_prefetch(&table[hashes[id % ahead] & mask], 1);
-        }
-        if (data.nodes[id].op != Op::Input) place(table, id, h);
-    }
-    data.table.swap(table);
-    data.pending_count = 0; // all nodes are in the new table
+void Graph::build_table(Data& data) {
+    Table& t = data.table = Table{};
+    t.buckets.resize(1 + (data.nodes.size() + block_ids - 1) / block_ids, {});
+    t.built = true;
+    for (NodeId id = 0; id < data.nodes.size(); ++id)
+        if (data.nodes[id].op != Op::Input)
+            insert(data, id, hash(data.nodes[id]), homes(data.nodes, data.nodes[id]));
 }
 
 } // namespace gradc

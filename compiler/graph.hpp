@@ -6,6 +6,7 @@
 // source). Every node is built through `apply`, which also folds constants and applies the peephole
 // rules of simplify.hpp, so no pass ever sees `x * 1` or `2 + 3`.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -56,6 +57,11 @@ template <class T> class BlockArray {
         size_ = other.size_;
     }
     BlockArray& operator=(const BlockArray&) = delete;
+    BlockArray(BlockArray&& other) noexcept { swap(other); }
+    BlockArray& operator=(BlockArray&& other) noexcept {
+        swap(other);
+        return *this;
+    }
     ~BlockArray() { resize_block(data_, capacity_ * sizeof(T), 0); }
 
     std::size_t size() const { return size_; }
@@ -71,10 +77,9 @@ template <class T> class BlockArray {
         std::swap(size_, other.size_);
         std::swap(capacity_, other.capacity_);
     }
-    // `n` copies of `value`, replacing the contents.
-    void assign(std::size_t n, const T& value) {
-        size_ = 0;
-        reserve(n);
+    // Grows to `n` elements, the new ones copies of `value`.
+    void resize(std::size_t n, const T& value) {
+        if (n > capacity_) reserve(std::max(n, 2 * capacity_));
         for (; size_ < n; ++size_)
             data_[size_] = value;
     }
@@ -124,34 +129,46 @@ class Graph {
     const std::string* label(NodeId id) const;
 
   private:
-    // A table slot: 0 when empty, else id + 1 in the bits of the index mask (the table has twice
-    // as many slots as nodes, so it fits) and the node's hash in the bits above, so that most
-    // slots of other nodes are passed without reading the node.
-    using Slot = std::uint32_t;
+    // The hash-consing table is split by the newest operand (the one with the largest id) other
+    // than a constant: block b of 4096 ids keeps the users of its nodes in bucket b + 1 (graph.cpp:
+    // `block_bits`), and bucket 0 has the nodes without such operands, constants mostly. New nodes
+    // mostly use recent ones, so the slots they search and fill stay in cache however large the
+    // graph grows. Constants are left out because a few of them have most nodes as users, and a
+    // bucket that grew large passes new nodes on to the block of their next newest operand.
+    struct Bucket {
+        std::size_t first = 0, size = 0, count = 0; // its slots: a power of two from `first`
+    };
+    struct Table {
+        BlockArray<NodeId> slots;      // id + 1, 0 when empty; a bucket grows at half full
+        BlockArray<std::uint8_t> tags; // the top byte of each node's hash: most slots of other
+                                       // nodes are passed without reading the node
+        BlockArray<Bucket> buckets;    // for every block of the ids so far
+        bool built = false; // else dropped, to be built again when a node is searched for
+    };
     struct Data {
         BlockArray<Node> nodes;
-        BlockArray<Slot> table;    // open addressing over the nodes other than inputs
+        Table table;               // of the nodes other than inputs
         BlockArray<NodeId> inputs; // input slot -> its Input node, or no_node
         std::unordered_map<NodeId, std::string> labels;
-        // New nodes not yet in the table, with their hashes (see intern).
-        std::array<std::pair<NodeId, std::uint32_t>, 32> pending;
-        std::size_t pending_count = 0;
     };
 
     Data& own(); // the data, first copied if another graph shares it
     NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
     void check_room() const;                             // throws when no node may be added
     static std::uint32_t hash(const Node& node);
-    static void place(BlockArray<Slot>& table, NodeId id, std::uint32_t hash); // first empty slot
-    // Puts the pending nodes in the table. The graph it holds is the same before and after, so
-    // data shared with other graphs may be completed too.
-    static void insert_pending(Data& data);
-    // The table, first rebuilt if it was dropped (release_table, or inputs outgrowing it; in
-    // data shared with other graphs too: the graph it holds is the same).
-    BlockArray<Slot>& table();
-    static void drop_table(Data& data); // table() builds it again, at the size the nodes need
-    // Of all nodes but inputs, pending ones included.
-    static void build_table(Data& data, std::size_t slots);
+    static NodeId append(Data& data, const Node& node); // its id; buckets cover every block
+    struct Homes {
+        std::size_t first, second; // the buckets of the newest and the next newest operand
+    };
+    static Homes homes(const BlockArray<Node>& nodes, const Node& node);
+    // The node's id in the table, or no_node.
+    static NodeId find(const Data& data, const Node& node, std::uint32_t hash, Homes homes);
+    static void insert(Data& data, NodeId id, std::uint32_t hash, Homes homes);
+    static void grow(Data& data, Bucket& bucket); // to twice its slots, the nodes hashed again
+    // The table, built first if it was dropped (release_table). The graph it holds is the same
+    // either way, so data shared with other graphs may be built too.
+    static const Table& table(Data& data);
+    static void build_table(Data& data); // of all nodes but inputs
 
     std::shared_ptr<Data> data_;
     std::uint32_t origin_ = 0;

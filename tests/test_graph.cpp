@@ -1,5 +1,5 @@
 // Hash-consing in Graph: building a node that exists gives the existing node, whatever the table
-// has been through (growth, nodes whose slots are filled later, copies sharing the data).
+// has been through (growth, buckets that filled up, rebuilds, copies sharing the data).
 
 #include <doctest/doctest.h>
 
@@ -34,7 +34,7 @@ TEST_CASE("graph: building a node again gives the node, in either operand order"
     CHECK(g.input(0) == x);
 }
 
-TEST_CASE("graph: 300 000 nodes, built again, are all found (table growth, late slots)") {
+TEST_CASE("graph: 300 000 nodes, built again, are all found (table growth)") {
     Graph g;
     const NodeId x = g.input(0);
     const std::vector<NodeId> chain = build_chain(g, x, 300000);
@@ -53,7 +53,7 @@ TEST_CASE("graph: 300 000 nodes, built again, are all found (table growth, late 
 TEST_CASE("graph: copies share nodes until one changes, and both keep finding them") {
     Graph g;
     const NodeId x = g.input(0);
-    const std::vector<NodeId> chain = build_chain(g, x, 1001); // the last nodes still pending
+    const std::vector<NodeId> chain = build_chain(g, x, 1001);
     Graph copy = g;
     const NodeId extra = copy.apply(Op::Cos, chain.back());
     CHECK(copy.size() == g.size() + 1);
@@ -111,4 +111,29 @@ TEST_CASE("graph: many inputs added after the table is built leave every node fi
         REQUIRE(g.apply(Op::Add, one, sine) == sum);
     }
     CHECK(g.size() == 1 + 5000 + 2 * 5000);
+}
+
+TEST_CASE("graph: the users of a node with many users are all found, before and after a rebuild") {
+    Graph g;
+    std::vector<NodeId> xs;
+    for (std::uint32_t slot = 0; slot < 40000; ++slot)
+        xs.push_back(g.input(slot));
+    const NodeId one = g.constant(1.0);           // a constant: left out of choosing the bucket
+    const NodeId heavy = g.apply(Op::Sin, xs[0]); // the newest operand of every product below
+    std::vector<NodeId> products, sums;
+    for (NodeId x : xs) {
+        products.push_back(g.apply(Op::Mul, heavy, x));
+        sums.push_back(g.apply(Op::Add, one, x));
+    }
+    const std::size_t size = g.size();
+    for (std::size_t i = xs.size(); i-- > 0;) {
+        REQUIRE(g.apply(Op::Mul, xs[i], heavy) == products[i]);
+        REQUIRE(g.apply(Op::Add, xs[i], one) == sums[i]);
+    }
+    g.release_table();
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        REQUIRE(g.apply(Op::Mul, heavy, xs[i]) == products[i]);
+        REQUIRE(g.apply(Op::Add, one, xs[i]) == sums[i]);
+    }
+    CHECK(g.size() == size);
 }
