@@ -309,6 +309,9 @@ class KernelEmitter {
     // Text goes through a small buffer, so a large kernel is never held in memory whole.
     template <class... Args> void write(fmt::format_string<Args...> format, Args&&... args) {
         fmt::format_to(std::back_inserter(buffer_), format, std::forward<Args>(args)...);
+        flush_if_full();
+    }
+    void flush_if_full() {
         if (buffer_.size() > (1u << 20) && !holding_) flush();
     }
     void flush() {
@@ -556,36 +559,59 @@ class KernelEmitter {
             else
                 loop(units_[u].loop);
         }
-        if (last && k_.returns_value) write("    return {};\n", real(k_.returned));
+        if (last && k_.returns_value) {
+            buffer_ += "    return ";
+            put_real(buffer_, k_.returned);
+            buffer_ += ";\n";
+        }
     }
 
     // A comment quoting the source line of node n, when it is not the line last quoted.
     void comment(NodeId n, const char* indent) {
         if (std::size_t line = source_.locate(g_[n].origin).line; line != shown_line_) {
             shown_line_ = line;
-            write("{}// {}: {}\n", indent, line, trim(source_.line_text(line)));
+            append(buffer_, indent, "// ");
+            put_number(buffer_, line);
+            append(buffer_, ": ", trim(source_.line_text(line)), '\n');
         }
     }
 
     void statement(std::size_t s) {
         if (inlined_[s]) return; // written into a later statement
+        std::string& to = buffer_;
         if (is_store(s)) {
             const Kernel::Store& store = k_.stores[steps_[s].index];
-            write("    {} {} {};\n", target(store.target.param, std::to_string(store.target.index)),
-                  store.add ? "+=" : "=", real(operand(s, 0)));
-            return;
+            to += "    ";
+            put_target(to, store.target.param, std::to_string(store.target.index));
+            to += store.add ? " += " : " = ";
+            put_real(to, operand(s, 0));
+            to += ";\n";
+            return flush_if_full();
         }
         const NodeId n = steps_[s].index;
         comment(n, "    ");
-        const std::string value = written_expression(s);
         if (to_slot_[s]) {
-            write("    {} = {};\n", written_slot(std::to_string(slot_[n])), value);
-            return;
+            to += "    ";
+            put_written_slot(to, std::to_string(slot_[n]));
+            to += " = ";
+            put_written_expression(to, s);
+            to += ";\n";
+            return flush_if_full();
         }
         claim_name(n);
-        write("    const {} {} = {};\n", type_of(n), name(n), value);
-        if (split_ && slot_[n] >= 0)
-            write("    {} = {};\n", written_slot(std::to_string(slot_[n])), name(n));
+        append(to, "    const ", type_of(n), ' ');
+        put_name(to, n);
+        to += " = ";
+        put_written_expression(to, s);
+        to += ";\n";
+        if (split_ && slot_[n] >= 0) {
+            to += "    ";
+            put_written_slot(to, std::to_string(slot_[n]));
+            to += " = ";
+            put_name(to, n);
+            to += ";\n";
+        }
+        flush_if_full();
     }
 
     void loop(std::uint32_t l) {
@@ -607,11 +633,13 @@ class KernelEmitter {
             if (keep & Loop::KeepPrevious) previous_[l][j] = names_.claim(name(n) + "_prev");
             if (keep & Loop::KeepState) {
                 const NodeId initial = loop.initial[j];
-                write("    {} {} = {};\n", type_of(n), name(n),
-                      initial == no_node
-                          ? std::string(info(g_[n].op).kind == Kind::Bool ? "false"
-                                                                          : cpp_literal(0.0, type_))
-                          : value_text(initial));
+                append(buffer_, "    ", type_of(n), ' ', name(n), " = ");
+                if (initial != no_node)
+                    put_value(buffer_, initial);
+                else
+                    buffer_ +=
+                        info(g_[n].op).kind == Kind::Bool ? "false" : cpp_literal(0.0, type_);
+                buffer_ += ";\n";
             }
         }
         const std::int64_t last = counter_.start + counter_.step * (ssize(loop.count) - 1);
@@ -625,23 +653,31 @@ class KernelEmitter {
                       name(first(loop, j)));
         for (std::size_t j = 0; j < loop.length; ++j) {
             const std::size_t s = loop.begin + j;
-            auto text = [&](int k) {
-                return pattern_text(l, j, loop.operands[j][static_cast<std::size_t>(k)]);
+            auto put_arg = [&](int k) {
+                put_pattern(buffer_, l, j, loop.operands[j][static_cast<std::size_t>(k)]);
             };
             if (is_store(s)) {
                 const Kernel::Store& store = k_.stores[steps_[s].index];
-                write("        {} {} {};\n", target(store.target.param, affine(loop.targets[j])),
-                      store.add ? "+=" : "=", as_real(operand(s, 0), text(0)));
+                buffer_ += "        ";
+                put_target(buffer_, store.target.param, affine(loop.targets[j]));
+                buffer_ += store.add ? " += " : " = ";
+                put_as_real(buffer_, operand(s, 0), [&] { put_arg(0); });
+                buffer_ += ";\n";
                 continue;
             }
             const NodeId n = first(loop, j);
             comment(n, "        ");
             const std::uint8_t keep = loop.keep[j];
-            write("        {}{} = {};\n",
-                  keep & Loop::KeepState ? "" : fmt::format("const {} ", type_of(n)), name(n),
-                  expression(s, text));
-            if (keep & Loop::KeepArray)
-                write("        {} = {};\n", array_text(l, j, 0, 1, true), name(n));
+            buffer_ += "        ";
+            if (!(keep & Loop::KeepState)) append(buffer_, "const ", type_of(n), ' ');
+            append(buffer_, name(n), " = ");
+            put_expression(buffer_, s, put_arg);
+            buffer_ += ";\n";
+            if (keep & Loop::KeepArray) {
+                buffer_ += "        ";
+                put_array(buffer_, l, j, 0, 1, true);
+                append(buffer_, " = ", name(n), ";\n");
+            }
         }
         write("    }}\n");
         shown_line_ = 0;
@@ -649,9 +685,10 @@ class KernelEmitter {
         for (std::size_t j = 0; j < loop.length; ++j) {
             if (!(loop.keep[j] & Loop::KeepState)) continue;
             const NodeId last = steps_[loop.begin + (loop.count - 1) * loop.length + j].index;
-            if (slot_[last] >= 0)
-                write("    {} = {};\n", written_slot(std::to_string(slot_[last])),
-                      name(first(loop, j)));
+            if (slot_[last] < 0) continue;
+            buffer_ += "    ";
+            put_written_slot(buffer_, std::to_string(slot_[last]));
+            append(buffer_, " = ", name(first(loop, j)), ";\n");
         }
     }
 
@@ -729,15 +766,38 @@ class KernelEmitter {
         claim_name(steps_[loop.begin + j].index, fits ? &name : nullptr);
     }
 
-    std::string name(NodeId n) const {
-        const std::uint32_t id = name_of_[n];
-        return id & label_bit ? labels_[id & ~label_bit] : "t" + std::to_string(id);
+    // The text of the code is appended to a string (buffer_, mostly) piece by piece: the put_
+    // functions below append what they write to `to`, without format strings or temporary strings.
+    template <class... Pieces> static void append(std::string& to, const Pieces&... pieces) {
+        ((to += pieces), ...);
+    }
+    static void put_number(std::string& to, std::size_t number) {
+        const fmt::format_int digits(number);
+        to.append(digits.data(), digits.size());
     }
 
-    std::string target(std::size_t param, const std::string& index) const {
+    void put_name(std::string& to, NodeId n) const {
+        const std::uint32_t id = name_of_[n];
+        if (id & label_bit) {
+            to += labels_[id & ~label_bit];
+        } else {
+            to += 't';
+            put_number(to, id);
+        }
+    }
+    std::string name(NodeId n) const {
+        std::string text;
+        put_name(text, n);
+        return text;
+    }
+
+    void put_target(std::string& to, std::size_t param, std::string_view index) const {
         refs_.params[param] = true;
         const std::string& name = param_names_[param];
-        return k_.params[param].scalar ? "*" + name : fmt::format("{}[{}]", name, index);
+        if (k_.params[param].scalar)
+            append(to, '*', name);
+        else
+            append(to, name, '[', index, ']');
     }
 
     // `base + stride * r` as C++, for iteration r of the loop being written: r is (i - start) /
@@ -755,16 +815,17 @@ class KernelEmitter {
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
     // Slot `index` of `s`, to assign.
-    std::string written_slot(const std::string& index) const {
+    void put_written_slot(std::string& to, std::string_view index) const {
         refs_.out = true;
-        return fmt::format("{}[{}]", out_name_, index);
+        append(to, out_name_, '[', index, ']');
     }
     // A slot of `s` holding a value of node n's kind, read in the part that wrote it (`here`) or
     // in a later one.
-    std::string slot_text(NodeId n, const std::string& index, bool here = false) const {
+    void put_slot(std::string& to, NodeId n, std::string_view index, bool here = false) const {
         (here ? refs_.out : refs_.in) = true;
-        const std::string slot = fmt::format("{}[{}]", here ? out_name_ : in_name_, index);
-        return info(g_[n].op).kind == Kind::Bool ? "(" + slot + " != 0)" : slot;
+        const bool truth = info(g_[n].op).kind == Kind::Bool;
+        append(to, truth ? "(" : "", here ? out_name_ : in_name_, '[', index, ']',
+               truth ? " != 0)" : "");
     }
 
     // Loop arrays are indexed by the loop's counter: a_i_all[i] holds a_i.
@@ -776,115 +837,114 @@ class KernelEmitter {
 
     // Body step j of loop l in its iteration base + stride * r, r the iteration being written:
     // its array element, to read or (`write`) to assign.
-    std::string array_text(std::uint32_t l, std::size_t j, std::int64_t base, std::int64_t stride,
-                           bool write = false) const {
+    void put_array(std::string& to, std::uint32_t l, std::size_t j, std::int64_t base,
+                   std::int64_t stride, bool write = false) const {
         const NodeId n = first(loops_[l], j);
         const Counter& c = counters_[l];
         const std::int64_t at = c.start + c.step * base, slope = c.step * stride;
-        if (split_) {
-            const std::string index = affine(ssize(array_base_[l][j]) + at, slope);
-            if (write) return written_slot(index);
-            return slot_text(n, index, part_of_step_[loops_[l].begin] == current_part_);
-        }
-        return fmt::format("{}[{}]", arrays_[l][j], affine(at, slope));
+        if (!split_) return append(to, arrays_[l][j], '[', affine(at, slope), ']');
+        const std::string index = affine(ssize(array_base_[l][j]) + at, slope);
+        if (write) return put_written_slot(to, index);
+        put_slot(to, n, index, part_of_step_[loops_[l].begin] == current_part_);
     }
 
-    // The text of a value where straight-line code reads it.
-    std::string value_text(NodeId id) const {
-        if (id == no_node) return cpp_literal(0.0, type_);
+    // A value where straight-line code reads it.
+    void put_value(std::string& to, NodeId id) const {
+        if (id == no_node) return append(to, cpp_literal(0.0, type_));
         const Node& n = g_[id];
         if (n.op == Op::Const) {
-            std::string literal = cpp_literal(n.value(), type_);
-            return n.value() < 0 ? "(" + literal + ")" : literal;
+            const bool negative = n.value() < 0;
+            return append(to, negative ? "(" : "", cpp_literal(n.value(), type_),
+                          negative ? ")" : "");
         }
         if (n.op == Op::Input) {
             const Kernel::Element& e = k_.slots[n.args[0]];
             refs_.params[e.param] = true;
-            const std::string& name = param_names_[e.param];
-            return k_.params[e.param].scalar ? name : name + "[" + std::to_string(e.index) + "]";
+            to += param_names_[e.param];
+            if (!k_.params[e.param].scalar) {
+                to += '[';
+                put_number(to, e.index);
+                to += ']';
+            }
+            return;
         }
         const Home h = home(id);
         const bool elsewhere = split_ && part_of_step_[position_[id]] != current_part_;
-        if (h.loop == none) return elsewhere ? slot_text(id, std::to_string(slot_[id])) : name(id);
+        if (h.loop == none)
+            return elsewhere ? put_slot(to, id, std::to_string(slot_[id])) : put_name(to, id);
         if (in_array(h))
-            return array_text(h.loop, h.step, static_cast<std::int64_t>(h.iteration), 0);
-        return elsewhere ? slot_text(id, std::to_string(slot_[id]))
-                         : name(first(loops_[h.loop], h.step));
+            return put_array(to, h.loop, h.step, static_cast<std::int64_t>(h.iteration), 0);
+        elsewhere ? put_slot(to, id, std::to_string(slot_[id]))
+                  : put_name(to, first(loops_[h.loop], h.step));
     }
 
-    // The text of an operand of body step j of loop l.
-    std::string pattern_text(std::uint32_t l, std::size_t j, const Pattern& p) const {
+    // An operand of body step j of loop l.
+    void put_pattern(std::string& to, std::uint32_t l, std::size_t j, const Pattern& p) const {
         const Loop& loop = loops_[l];
         switch (p.kind) {
         case Pattern::Kind::Fixed:
-            return value_text(p.node);
+            return put_value(to, p.node);
         case Pattern::Kind::Element:
             refs_.params[p.param] = true;
-            return fmt::format("{}[{}]", param_names_[p.param], affine(p));
+            return append(to, param_names_[p.param], '[', affine(p), ']');
         case Pattern::Kind::Local:
-            return name(first(loop, p.step));
+            return put_name(to, first(loop, p.step));
         case Pattern::Kind::Previous:
-            return j > p.step ? previous_[l][p.step] : name(first(loop, p.step));
+            if (j > p.step) return append(to, previous_[l][p.step]);
+            return put_name(to, first(loop, p.step));
         case Pattern::Kind::Gather:
-            return array_text(p.loop, p.step, p.base, p.stride);
+            return put_array(to, p.loop, p.step, p.base, p.stride);
         }
-        return {};
     }
 
-    // An operand used as a number: truth values are converted explicitly.
-    std::string as_real(NodeId n, const std::string& text) const {
+    // An operand of node n's kind used as a number, written by put(): truth values are converted
+    // explicitly.
+    template <class Put> void put_as_real(std::string& to, NodeId n, Put put) const {
         const bool truth = n != no_node && info(g_[n].op).kind == Kind::Bool;
-        return truth ? fmt::format("static_cast<{}>({})", type_, text) : text;
+        if (truth) append(to, "static_cast<", type_, ">(");
+        put();
+        if (truth) to += ')';
     }
-    std::string real(NodeId n) const {
+    void put_real(std::string& to, NodeId n) const {
         n = n == no_node ? n : resolve_detach(g_, n);
-        return as_real(n, operand_text(n, false));
+        put_as_real(to, n, [&] { put_operand(to, n, false); });
     }
 
-    // The text of an operand of a straight-line statement: the expression of a value written into
-    // it (see plan_inlining), in parentheses when `nested` in an operator and not a call itself;
-    // else value_text.
-    std::string operand_text(NodeId id, bool nested) const {
+    // An operand of a straight-line statement: the expression of a value written into it (see
+    // plan_inlining), in parentheses when `nested` in an operator and not a call itself; else
+    // put_value.
+    void put_operand(std::string& to, NodeId id, bool nested) const {
         if (id == no_node || position_[id] == none || !inlined_[position_[id]])
-            return value_text(id);
-        const std::size_t s = position_[id];
-        const std::string text = written_expression(s);
-        return nested && !is_call(g_[id].op) ? "(" + text + ")" : text;
+            return put_value(to, id);
+        const bool parenthesised = nested && !is_call(g_[id].op);
+        if (parenthesised) to += '(';
+        put_written_expression(to, position_[id]);
+        if (parenthesised) to += ')';
     }
     // The expression of straight-line step s, with the values written into it.
-    std::string written_expression(std::size_t s) const {
+    void put_written_expression(std::string& to, std::size_t s) const {
         const bool nested = !is_call(g_[steps_[s].index].op);
-        return expression(s, [&](int k) { return operand_text(operand(s, k), nested); });
+        put_expression(to, s, [&](int k) { put_operand(to, operand(s, k), nested); });
     }
     // True for the ops written as a call (`std::sin(a)`), whose operands need no parentheses.
     static bool is_call(Op op) { return std::isalpha(static_cast<unsigned char>(info(op).cpp[0])); }
 
-    // The expression of step s, its operands' texts from `text(k)`.
-    template <class Text> std::string expression(std::size_t s, Text text) const {
-        const Node& n = g_[steps_[s].index];
-        const OpInfo& op = info(n.op);
-        std::string args[3];
-        for (int k = 0; k < op.arity; ++k) {
-            const bool wants_truth = n.op == Op::And || n.op == Op::Or || n.op == Op::Not ||
-                                     (n.op == Op::Select && k == 0);
-            args[k] = wants_truth ? text(k) : as_real(operand(s, k), text(k));
-        }
-        return fill(op.cpp, args);
-    }
-
-    // An op's pattern (ops.def) with {0}, {1}, {2} replaced by `args`: the emitter's most
-    // frequent formatting, done without parsing a format string each time.
-    static std::string fill(const char* pattern, const std::string (&args)[3]) {
-        std::string text;
-        for (const char* c = pattern; *c; ++c) {
+    // The expression of step s: its op's pattern (ops.def) with {0}, {1}, {2} replaced by the
+    // operands, which put_arg(k) appends to `to`.
+    template <class PutArg>
+    void put_expression(std::string& to, std::size_t s, PutArg put_arg) const {
+        const Op op = g_[steps_[s].index].op;
+        for (const char* c = info(op).cpp; *c; ++c) {
             if (c[0] == '{' && c[1] >= '0' && c[1] <= '2' && c[2] == '}') {
-                text += args[c[1] - '0'];
+                const int k = c[1] - '0';
+                const bool wants_truth =
+                    op == Op::And || op == Op::Or || op == Op::Not || (op == Op::Select && k == 0);
+                put_as_real(to, wants_truth ? no_node : operand(s, k), [&] { put_arg(k); });
                 c += 2;
             } else {
-                text += *c;
+                to += *c;
             }
         }
-        return text;
     }
 
     // A source line for a comment: trimmed, and cut short when long.
@@ -903,7 +963,7 @@ class KernelEmitter {
     const std::string& type_;
     std::size_t part_size_;
     std::ostream& out_;
-    fmt::memory_buffer buffer_;
+    std::string buffer_;
     Names names_;
     std::vector<std::string> param_names_, part_names_;
     const Schedule schedule_;
