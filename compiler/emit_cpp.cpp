@@ -521,7 +521,7 @@ class KernelEmitter {
             root[s] = first[s] = static_cast<std::uint32_t>(s);
             if (loop_of_step_[s] != none || is_store(s)) continue;
             const NodeId n = steps_[s].index;
-            if (g_.label(n) || info(g_[n].op).kind == Kind::Bool) continue;
+            if (g_[n].labelled || info(g_[n].op).kind == Kind::Bool) continue;
             if (split_ && slot_[n] >= 0) {
                 to_slot_[s] = !read_here[n];
                 continue;
