@@ -149,19 +149,20 @@ class Reroller {
              q = next_same_[q], ++tries) {
             const std::size_t length = q - p;
             if (q + length > steps_.size() || run_hash(p, length) != run_hash(q, length)) continue;
+            // The iterations whose signatures repeat bound the count: a candidate whose signatures
+            // do not repeat as often as the fewest iterations that pass the thresholds and beat
+            // the best is neither derived nor matched step by step.
+            const std::size_t fewest =
+                std::max({options_.min_iterations, std::size_t{2},
+                          (options_.min_steps + length - 1) / length, best_saving / length + 2});
+            if (repeats(p, length, fewest) < fewest) continue;
             Loop loop;
             loop.begin = p;
             loop.length = length;
             if (!derive(loop)) continue;
-            // The iterations whose signatures repeat bound the count: a candidate that could not
-            // beat the best even if they all matched is not matched step by step.
-            std::size_t repeats = 2;
-            while (p + (repeats + 1) * length <= steps_.size() &&
-                   run_hash(p + repeats * length, length) == run_hash(p, length))
-                ++repeats;
-            if (!enough(repeats, length) || (repeats - 1) * length <= best_saving) continue;
+            const std::size_t repeated = repeats(p, length, steps_.size());
             std::size_t count = 2;
-            while (count < repeats && matches(loop, count))
+            while (count < repeated && matches(loop, count))
                 ++count;
             if (!enough(count, length) || (count - 1) * length <= best_saving) continue;
             loop.count = count;
@@ -169,6 +170,16 @@ class Reroller {
             best = std::move(loop);
         }
         return best;
+    }
+
+    // How many times the signatures of the `length` steps at p repeat from there, counted up to
+    // `most`; at least 2 (p + length has them).
+    std::size_t repeats(std::size_t p, std::size_t length, std::size_t most) const {
+        std::size_t r = 2;
+        while (r < most && p + (r + 1) * length <= steps_.size() &&
+               run_hash(p + r * length, length) == run_hash(p, length))
+            ++r;
+        return r;
     }
 
     // Whether `count` iterations of `length` steps pass the thresholds for a loop.
