@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -570,9 +571,7 @@ class KernelEmitter {
     void comment(NodeId n, const char* indent) {
         if (std::size_t line = source_.locate(g_[n].origin).line; line != shown_line_) {
             shown_line_ = line;
-            append(buffer_, indent, "// ");
-            put_number(buffer_, line);
-            append(buffer_, ": ", trim(source_.line_text(line)), '\n');
+            append(buffer_, indent, "// ", line, ": ", trim(source_.line_text(line)), '\n');
         }
     }
 
@@ -582,7 +581,7 @@ class KernelEmitter {
         if (is_store(s)) {
             const Kernel::Store& store = k_.stores[steps_[s].index];
             to += "    ";
-            put_target(to, store.target.param, std::to_string(store.target.index));
+            put_target(to, store.target.param, store.target.index);
             to += store.add ? " += " : " = ";
             put_real(to, operand(s, 0));
             to += ";\n";
@@ -592,7 +591,7 @@ class KernelEmitter {
         comment(n, "    ");
         if (to_slot_[s]) {
             to += "    ";
-            put_written_slot(to, std::to_string(slot_[n]));
+            put_written_slot(to, slot_[n]);
             to += " = ";
             put_written_expression(to, s);
             to += ";\n";
@@ -606,7 +605,7 @@ class KernelEmitter {
         to += ";\n";
         if (split_ && slot_[n] >= 0) {
             to += "    ";
-            put_written_slot(to, std::to_string(slot_[n]));
+            put_written_slot(to, slot_[n]);
             to += " = ";
             put_name(to, n);
             to += ";\n";
@@ -687,7 +686,7 @@ class KernelEmitter {
             const NodeId last = steps_[loop.begin + (loop.count - 1) * loop.length + j].index;
             if (slot_[last] < 0) continue;
             buffer_ += "    ";
-            put_written_slot(buffer_, std::to_string(slot_[last]));
+            put_written_slot(buffer_, slot_[last]);
             append(buffer_, " = ", name(first(loop, j)), ";\n");
         }
     }
@@ -768,22 +767,24 @@ class KernelEmitter {
 
     // The text of the code is appended to a string (buffer_, mostly) piece by piece: the put_
     // functions below append what they write to `to`, without format strings or temporary strings.
+    // append() appends pieces of text, characters and integers (in decimal).
     template <class... Pieces> static void append(std::string& to, const Pieces&... pieces) {
-        ((to += pieces), ...);
+        (append_piece(to, pieces), ...);
     }
-    static void put_number(std::string& to, std::size_t number) {
+    static void append_piece(std::string& to, std::string_view text) { to += text; }
+    static void append_piece(std::string& to, char c) { to += c; }
+    template <class Integer, class = std::enable_if_t<std::is_integral_v<Integer>>>
+    static void append_piece(std::string& to, Integer number) {
         const fmt::format_int digits(number);
         to.append(digits.data(), digits.size());
     }
 
     void put_name(std::string& to, NodeId n) const {
         const std::uint32_t id = name_of_[n];
-        if (id & label_bit) {
-            to += labels_[id & ~label_bit];
-        } else {
-            to += 't';
-            put_number(to, id);
-        }
+        if (id & label_bit)
+            append(to, labels_[id & ~label_bit]);
+        else
+            append(to, 't', id);
     }
     std::string name(NodeId n) const {
         std::string text;
@@ -791,7 +792,8 @@ class KernelEmitter {
         return text;
     }
 
-    void put_target(std::string& to, std::size_t param, std::string_view index) const {
+    template <class Index>
+    void put_target(std::string& to, std::size_t param, const Index& index) const {
         refs_.params[param] = true;
         const std::string& name = param_names_[param];
         if (k_.params[param].scalar)
@@ -815,13 +817,14 @@ class KernelEmitter {
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
     // Slot `index` of `s`, to assign.
-    void put_written_slot(std::string& to, std::string_view index) const {
+    template <class Index> void put_written_slot(std::string& to, const Index& index) const {
         refs_.out = true;
         append(to, out_name_, '[', index, ']');
     }
     // A slot of `s` holding a value of node n's kind, read in the part that wrote it (`here`) or
     // in a later one.
-    void put_slot(std::string& to, NodeId n, std::string_view index, bool here = false) const {
+    template <class Index>
+    void put_slot(std::string& to, NodeId n, const Index& index, bool here = false) const {
         (here ? refs_.out : refs_.in) = true;
         const bool truth = info(g_[n].op).kind == Kind::Bool;
         append(to, truth ? "(" : "", here ? out_name_ : in_name_, '[', index, ']',
@@ -860,22 +863,16 @@ class KernelEmitter {
         if (n.op == Op::Input) {
             const Kernel::Element& e = k_.slots[n.args[0]];
             refs_.params[e.param] = true;
-            to += param_names_[e.param];
-            if (!k_.params[e.param].scalar) {
-                to += '[';
-                put_number(to, e.index);
-                to += ']';
-            }
-            return;
+            const std::string& name = param_names_[e.param];
+            return k_.params[e.param].scalar ? append(to, name)
+                                             : append(to, name, '[', e.index, ']');
         }
         const Home h = home(id);
         const bool elsewhere = split_ && part_of_step_[position_[id]] != current_part_;
-        if (h.loop == none)
-            return elsewhere ? put_slot(to, id, std::to_string(slot_[id])) : put_name(to, id);
+        if (h.loop == none) return elsewhere ? put_slot(to, id, slot_[id]) : put_name(to, id);
         if (in_array(h))
             return put_array(to, h.loop, h.step, static_cast<std::int64_t>(h.iteration), 0);
-        elsewhere ? put_slot(to, id, std::to_string(slot_[id]))
-                  : put_name(to, first(loops_[h.loop], h.step));
+        elsewhere ? put_slot(to, id, slot_[id]) : put_name(to, first(loops_[h.loop], h.step));
     }
 
     // An operand of body step j of loop l.
