@@ -553,7 +553,7 @@ class KernelEmitter {
     // Units [begin, end), then (in the last part) the return.
     void body(std::size_t begin, std::size_t end, bool last) {
         current_part_ = begin < end ? unit_part_[begin] : none;
-        shown_line_ = 0;
+        shown_ = {};
         for (std::size_t u = begin; u < end; ++u) {
             if (units_[u].loop == none)
                 statement(units_[u].begin);
@@ -567,12 +567,14 @@ class KernelEmitter {
         }
     }
 
-    // A comment quoting the source line of node n, when it is not the line last quoted.
+    // A comment quoting the source line of node n, when it is not the line last quoted (found
+    // without a search while the statements come from that line).
     void comment(NodeId n, const char* indent) {
-        if (std::size_t line = source_.locate(g_[n].origin).line; line != shown_line_) {
-            shown_line_ = line;
-            append(buffer_, indent, "// ", line, ": ", trim(source_.line_text(line)), '\n');
-        }
+        const std::size_t origin = g_[n].origin;
+        if (origin >= shown_.first && origin < shown_.second) return;
+        const std::size_t line = source_.locate(origin).line;
+        shown_ = source_.offsets(line);
+        append(buffer_, indent, "// ", line, ": ", trim(source_.line_text(line)), '\n');
     }
 
     void statement(std::size_t s) {
@@ -679,7 +681,7 @@ class KernelEmitter {
             }
         }
         write("    }}\n");
-        shown_line_ = 0;
+        shown_ = {};
         if (!split_) return;
         for (std::size_t j = 0; j < loop.length; ++j) {
             if (!(loop.keep[j] & Loop::KeepState)) continue;
@@ -992,7 +994,7 @@ class KernelEmitter {
     std::vector<int> slot_;               // per node: its slot in `s`, or -1
     std::vector<bool> inlined_, to_slot_; // per step: see plan_inlining
     std::uint32_t current_part_ = none;
-    std::size_t shown_line_ = 0;
+    std::pair<std::size_t, std::size_t> shown_; // the offsets of the line last quoted, or none
 };
 
 // `a::b` stays nested (C++17); each part is made an identifier.

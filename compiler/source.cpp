@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <new>
 #include <sstream>
 
@@ -35,6 +36,12 @@ LineColumn SourceFile::locate(std::size_t offset) const {
     auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
     std::size_t line = static_cast<std::size_t>(std::distance(line_starts_.begin(), next));
     return {line, offset - line_starts_[line - 1] + 1};
+}
+
+std::pair<std::size_t, std::size_t> SourceFile::offsets(std::size_t line) const {
+    const std::size_t end =
+        line < line_starts_.size() ? line_starts_[line] : std::numeric_limits<std::size_t>::max();
+    return {line_starts_.at(line - 1), end}; // offsets past the text count as its last line
 }
 
 std::string_view SourceFile::line_text(std::size_t line) const {

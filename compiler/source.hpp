@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gradc {
@@ -25,6 +26,8 @@ class SourceFile {
     const std::string& path() const { return path_; }
     const std::string& text() const { return text_; }
     LineColumn locate(std::size_t offset) const;
+    // The offsets [first, second) that locate() places on `line`.
+    std::pair<std::size_t, std::size_t> offsets(std::size_t line) const;
     std::string_view line_text(std::size_t line) const; // without the newline
 
   private:

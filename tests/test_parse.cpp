@@ -306,6 +306,19 @@ fn loss(w[9], x[2], y) {                          # block function
         CHECK(ast::offset_of(body_of("(x)")) == 11);
     }
 
+    TEST_CASE("SourceFile::offsets are the offsets locate() places on a line") {
+        for (const std::string text : {"a\nbc\n\nd", "a\r\nb\n", ""}) {
+            SourceFile source("t.expr", text);
+            for (std::size_t offset = 0; offset <= text.size() + 2; ++offset) {
+                const std::size_t line = source.locate(offset).line;
+                const auto [first, second] = source.offsets(line);
+                CHECK(first <= offset);
+                CHECK(offset < second);
+                if (line > 1) CHECK(source.offsets(line - 1).second == first);
+            }
+        }
+    }
+
     TEST_CASE("syntax errors: messages and positions") {
         struct Case {
             const char* text;
