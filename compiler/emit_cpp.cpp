@@ -1,7 +1,6 @@
 #include "compiler/emit_cpp.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -338,19 +337,11 @@ class KernelEmitter {
 
     bool is_store(std::size_t s) const { return steps_[s].kind == Step::Kind::Store; }
 
-    int operand_count(std::size_t s) const { return operands_[s].count; }
-    NodeId operand(std::size_t s, int k) const {
-        return operands_[s].nodes[static_cast<std::size_t>(k)];
-    }
+    int operand_count(std::size_t s) const { return step_arity(k_, steps_[s]); }
+    NodeId operand(std::size_t s, int k) const { return step_operand(k_, steps_[s], k); }
 
     // The loop of each step, the units (statements and loops in order) and the loops' counters.
     void index_steps() {
-        operands_.resize(steps_.size());
-        for (std::size_t s = 0; s < steps_.size(); ++s) {
-            operands_[s].count = step_arity(k_, steps_[s]);
-            for (int k = 0; k < operands_[s].count; ++k)
-                operands_[s].nodes[static_cast<std::size_t>(k)] = step_operand(k_, steps_[s], k);
-        }
         name_of_.assign(g_.size(), none);
         loop_of_step_.assign(steps_.size(), none);
         for (std::size_t l = 0; l < loops_.size(); ++l)
@@ -977,12 +968,6 @@ class KernelEmitter {
     const Schedule schedule_;
     const std::vector<Step>& steps_ = schedule_.steps;
     const std::vector<std::uint32_t>& position_ = schedule_.position; // per node: its step
-    // Per step: its operands (step_operand), looked up in the graph once.
-    struct Operands {
-        std::array<NodeId, 3> nodes;
-        int count;
-    };
-    std::vector<Operands> operands_;
     std::vector<Loop> loops_;
     std::vector<Unit> units_;
     std::vector<std::uint32_t> loop_of_step_; // per step: its loop, or none
