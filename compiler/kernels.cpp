@@ -81,9 +81,12 @@ class KernelBuilder {
         k_.returned = value;
         k_.returns_value = true;
     }
+    // The kernel, its table freed and its lists trimmed: the memory serves its emission.
     Kernel finish() {
         fold_signs(k_);
         k_.graph.release_table();
+        k_.stores.shrink_to_fit();
+        k_.slots.shrink_to_fit();
         return std::move(k_);
     }
     Kernel finish_unfolded() { return std::move(k_); }
@@ -239,6 +242,7 @@ class KernelSet {
         vjp.params.assign(grad.params.begin(), bars);
         vjp.params.push_back({seed, 1, true, false});
         vjp.params.insert(vjp.params.end(), bars, grad.params.end());
+        vjp.stores.reserve(grad.stores.size());
         for (const Kernel::Store& s : grad.stores) // a zero adds nothing
             if (s.value != no_node)
                 vjp.stores.push_back({{s.target.param + 1, s.target.index}, s.value, true});
