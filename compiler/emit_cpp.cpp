@@ -818,6 +818,24 @@ class KernelEmitter {
     }
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
+    // The whole number base + stride * r of an Integer pattern, computed in double from the
+    // counter: exact, as every term is a whole number below 2^53, so the loop computes what the
+    // constants of the straight-line code would.
+    std::string counted(const Pattern& p) const {
+        const std::int64_t slope = p.stride * counter_.step;
+        const std::int64_t offset = p.base - slope * counter_.start;
+        const std::int64_t size = slope < 0 ? -slope : slope;
+        std::string text = fmt::format("static_cast<double>({})", index_);
+        if (size != 1) text = fmt::format("{}.0 * {}", size, text);
+        if (slope < 0)
+            text = fmt::format("{}.0 - {}", offset, text);
+        else if (offset != 0)
+            text = fmt::format("{} {} {}.0", text, offset < 0 ? '-' : '+',
+                               offset < 0 ? -offset : offset);
+        if (type_ != "double") return fmt::format("static_cast<{}>({})", type_, text);
+        return size == 1 && offset == 0 && slope > 0 ? text : "(" + text + ")";
+    }
+
     // Slot `index` of `s`, to assign.
     template <class Index> void put_written_slot(std::string& to, const Index& index) const {
         refs_.out = true;
@@ -893,6 +911,8 @@ class KernelEmitter {
             return put_name(to, first(loop, p.step));
         case Pattern::Kind::Gather:
             return put_array(to, p.loop, p.step, p.base, p.stride);
+        case Pattern::Kind::Integer:
+            return append(to, counted(p));
         }
     }
 

@@ -1,6 +1,7 @@
 #include "compiler/reroll.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace gradc {
@@ -73,6 +74,7 @@ class Reroller {
 
     std::uint64_t operand_kind(NodeId a) const {
         if (a == no_node) return 1;
+        if (whole(a)) return 5; // any whole number: it may count with the iterations
         if (g_[a].op == Op::Const) {
             const double value = g_[a].value();
             std::uint64_t bits;
@@ -81,6 +83,13 @@ class Reroller {
         }
         if (g_[a].op == Op::Input) return mix(3, element(a).param);
         return 4;
+    }
+
+    // A constant that is a whole number of at most 31 bits (base + stride * i of them is exact).
+    bool whole(NodeId a) const {
+        if (a == no_node || g_[a].op != Op::Const) return false;
+        const double v = g_[a].value();
+        return v == std::floor(v) && std::fabs(v) <= 2147483647.0;
     }
 
     // IEEE addition and multiplication are commutative, so a body may read `a + b` where one
@@ -160,9 +169,12 @@ class Reroller {
             loop.begin = p;
             loop.length = length;
             if (!derive(loop)) continue;
-            const std::size_t repeated = repeats(p, length, steps_.size());
+            // Each further iteration repeats the signatures and follows the patterns (counted no
+            // further: a long run of whole-number constants repeats its signatures to its end).
             std::size_t count = 2;
-            while (count < repeated && matches(loop, count))
+            while (p + (count + 1) * length <= steps_.size() &&
+                   run_hash(p + count * length, length) == run_hash(p, length) &&
+                   matches(loop, count))
                 ++count;
             if (!enough(count, length) || (count - 1) * length <= best_saving) continue;
             loop.count = count;
@@ -244,6 +256,12 @@ class Reroller {
         if (a0 == no_node || a1 == no_node || !is_statement(g_[a0].op) ||
             !is_statement(g_[a1].op)) {
             if (a0 == a1) return true; // Fixed
+            if (whole(a0) && whole(a1)) {
+                out.kind = Pattern::Kind::Integer;
+                out.base = static_cast<std::int64_t>(g_[a0].value());
+                out.stride = static_cast<std::int64_t>(g_[a1].value()) - out.base;
+                return true;
+            }
             if (a0 == no_node || a1 == no_node || g_[a0].op != Op::Input ||
                 g_[a1].op != Op::Input || element(a0).param != element(a1).param)
                 return false;
@@ -304,6 +322,8 @@ class Reroller {
         const auto ir = static_cast<std::int64_t>(r);
         if (p.kind == Pattern::Kind::Fixed) return a == p.node;
         if (a == no_node) return false;
+        if (p.kind == Pattern::Kind::Integer)
+            return whole(a) && static_cast<std::int64_t>(g_[a].value()) == p.base + p.stride * ir;
         if (p.kind == Pattern::Kind::Element)
             return g_[a].op == Op::Input && element(a).param == p.param &&
                    static_cast<std::int64_t>(element(a).index) == p.base + p.stride * ir;

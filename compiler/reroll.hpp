@@ -26,7 +26,8 @@ struct Pattern {
         Element,  // element base + stride * i of the input parameter `param`
         Local,    // the value of body step `step`, this iteration
         Previous, // the value of body step `step` in the previous iteration; `node` in the first
-        Gather, // the value of body step `step` of loop `loop`, in its iteration base + stride * i
+        Gather,  // the value of body step `step` of loop `loop`, in its iteration base + stride * i
+        Integer, // the constant base + stride * i: a whole number, so exact in floating point
     };
     Kind kind = Kind::Fixed;
     NodeId node = no_node;

@@ -603,6 +603,11 @@ std::string driver_source(const std::vector<std::string>& headers, const std::st
 
 } // namespace
 
+// A sum whose terms hold whole numbers that count with the index, up and down (x * i, 2 i - 30,
+// i + 1; the reverse sweep counts down): re-rolled, its loops compute them from the counter.
+const char* const counted_source =
+    "fn counted(x, y) = sum(i in 0..40: sin(x * i) * y - (2 * i - 30) * x^2 / (i + 1))\n";
+
 TEST_CASE(
     "differential: emitted C++ (g++ and clang++, -Wall -Wextra -Wpedantic -Werror) matches the "
     "interpreter") {
@@ -626,6 +631,8 @@ TEST_CASE(
          "fn g(x[12], y[12]) = sum(i in 0..12, j in 0..12: (x[i] - y[j])^2 * cos(x[j]))\n"},
         {"vector.expr", "fn h(x[30]) = [sum(i in 0..30: x[i] * x[i]), max(i in 0..30: x[i]),\n"
                         "                 prod(i in 0..30: 1 + x[i] / 100)]\n"},
+        // Constants that count with the iterations: computed from the loop counter.
+        {"counted.expr", counted_source},
     };
     for (const auto& [name, text] : loop_shaped)
         files.push_back(std::make_unique<CompiledFile>(name, text, emitted_hessian_inputs));
@@ -683,6 +690,8 @@ TEST_CASE("differential: emitted C++ with --type float compiles under -Wconversi
     std::vector<std::unique_ptr<CompiledFile>> files;
     for (const std::string& path : sample_paths())
         files.push_back(std::make_unique<CompiledFile>(path, read_file(path), 100));
+    files.push_back(
+        std::make_unique<CompiledFile>("counted.expr", counted_source, emitted_hessian_inputs));
     const auto texts = random_sources(float_file_count, random_seed + 5000);
     for (std::size_t k = 0; k < texts.size(); ++k)
         files.push_back(std::make_unique<CompiledFile>("random" + std::to_string(k) + ".expr",

@@ -231,3 +231,16 @@ int main() {
               "1 1 1\n");
     }
 }
+
+TEST_CASE("emitted code: constants that count with a sum's index re-roll into one loop") {
+    const std::string dir = work_dir("emit_shape_counted");
+    const std::string source = "fn f(x) = sum(i in 0..1000: sin(x * i) * x)\n";
+    const std::string header = compile(dir, "f", source, "--mode reverse");
+    // x * 2, x * 3, ... come from the counter, so the thousand terms are a loop, and so is the
+    // reverse sweep that counts down.
+    CHECK(contains(header, "x * (static_cast<double>(i) + 2.0)"));
+    CHECK(contains(header, " - static_cast<double>(i))"));
+    CHECK(header.size() < 10000);
+    const std::string floats = compile(dir, "f", source, "--mode reverse --type float");
+    CHECK(contains(floats, "x * static_cast<float>(static_cast<double>(i) + 2.0)"));
+}
