@@ -819,8 +819,9 @@ class KernelEmitter {
     std::string affine(const Pattern& p) const { return affine(p.base, p.stride); }
 
     // The whole number base + stride * r of an Integer pattern, computed in double from the
-    // counter: exact, as every term is a whole number below 2^53, so the loop computes what the
-    // constants of the straight-line code would.
+    // counter (which steps by 1 or -1): exact, as every term is a whole number below 2^53 (the
+    // stride is at most 2^20, the counter below 2^32), so the loop computes what the constants of
+    // the straight-line code would.
     std::string counted(const Pattern& p) const {
         const std::int64_t slope = p.stride * counter_.step;
         const std::int64_t offset = p.base - slope * counter_.start;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace gradc {
@@ -257,10 +258,11 @@ class Reroller {
             !is_statement(g_[a1].op)) {
             if (a0 == a1) return true; // Fixed
             if (whole(a0) && whole(a1)) {
+                // A stride of at most 2^20 keeps stride * counter (below 2^32) exact in a double.
                 out.kind = Pattern::Kind::Integer;
                 out.base = static_cast<std::int64_t>(g_[a0].value());
                 out.stride = static_cast<std::int64_t>(g_[a1].value()) - out.base;
-                return true;
+                return std::abs(out.stride) <= (std::int64_t{1} << 20);
             }
             if (a0 == no_node || a1 == no_node || g_[a0].op != Op::Input ||
                 g_[a1].op != Op::Input || element(a0).param != element(a1).param)
