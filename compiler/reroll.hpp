@@ -6,7 +6,8 @@
 //
 // Assumes: steps from schedule_kernel. Guarantees: a loop stands for exactly the steps it
 // replaces, in the same order, with the same operations on the same operands (those of + and *
-// possibly swapped, which IEEE arithmetic allows), so it computes bit for bit what the
+// possibly swapped, which IEEE arithmetic allows; whole-number constants that count with the
+// iterations computed exactly from the loop counter), so it computes bit for bit what the
 // straight-line code would. Every operand of a body step is described by one
 // pattern that holds in every iteration. Loops shorter than the thresholds are left unrolled.
 
