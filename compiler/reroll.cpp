@@ -59,7 +59,7 @@ class Reroller {
     const Kernel::Element& element(NodeId input) const { return k_.slots[g_[input].args[0]]; }
 
     // Steps with equal signatures have the same operation and operands of the same kinds (equal
-    // constants, elements of the same parameter, or values).
+    // constants, whole numbers, elements of the same parameter, or values).
     std::uint64_t signature(std::size_t s) const {
         std::uint64_t h = is_store(s)
                               ? mix(1000, store(s).target.param * 2 + (store(s).add ? 1 : 0))
