@@ -51,7 +51,7 @@ NodeId Graph::constant(double value) {
     if (value == 0.0) value = 0.0; // one zero: -0.0 and +0.0 intern as the same constant
     Node node{Op::Const, false, 0, origin_, {no_node, no_node, no_node}};
     std::memcpy(node.args.data(), &value, sizeof value);
-    return intern(node, hash(node));
+    return intern(node, hash(node), {0, 0});
 }
 
 // Inputs are found by their slot, not through the table: a gradient has millions of them, each
@@ -81,13 +81,14 @@ NodeId Graph::apply(Op op, NodeId a, NodeId b, NodeId c) {
     // old, searching for the node is otherwise a cache miss it waits for.
     const Node node{op, false, 0, origin_, {a, b, c}};
     const std::uint32_t h = hash(node);
-    if (data_->table.built) {
-        const Bucket& bucket = data_->table.buckets[homes(data_->nodes, node).first];
+    const Homes homes = Graph::homes(data_->nodes, node);
+    if (data_->table.built()) {
+        const Bucket& bucket = data_->table.buckets[homes.first];
         if (bucket.size != 0)
             __builtin_prefetch(&data_->table.slots[bucket.first + (h & (bucket.size - 1))]);
     }
     if (NodeId simpler = simplify(*this, op, a, b, c); simpler != no_node) return simpler;
-    return intern(node, h);
+    return intern(node, h, homes);
 }
 
 void Graph::set_label(NodeId id, const std::string& label) {
@@ -114,14 +115,13 @@ std::uint32_t Graph::hash(const Node& node) {
 
 // Each node marks its operands with one of eight bits, chosen by its hash (a Bloom filter of their
 // users). A node with an operand that lacks its bit is new, and is added without a search.
-NodeId Graph::intern(const Node& node, std::uint32_t h) {
+NodeId Graph::intern(const Node& node, std::uint32_t h, Homes homes) {
     const int arity = info(node.op).arity;
     const std::uint8_t bit = static_cast<std::uint8_t>(1u << (h >> 29));
     bool fresh = false;
     for (int k = 0; k < arity; ++k)
         fresh = fresh || !((*this)[node.args[static_cast<std::size_t>(k)]].users & bit);
-    table(*data_);
-    const Homes homes = Graph::homes(data_->nodes, node);
+    if (!data_->table.built()) build_table(*data_);
     if (!fresh)
         if (const NodeId found = find(*data_, node, h, homes); found != no_node) return found;
     check_room();
@@ -145,7 +145,7 @@ void Graph::check_room() const {
 NodeId Graph::append(Data& data, const Node& node) {
     const NodeId id = static_cast<NodeId>(data.nodes.size());
     data.nodes.push_back(node);
-    if (data.table.built && id % block_ids == 0) data.table.buckets.push_back({});
+    if (data.table.built() && id % block_ids == 0) data.table.buckets.push_back({});
     return id;
 }
 
@@ -186,11 +186,15 @@ void Graph::insert(Data& data, NodeId id, std::uint32_t h, Homes homes) {
     Bucket& first = t.buckets[homes.first];
     Bucket& bucket = first.count < full_bucket ? first : t.buckets[homes.second];
     if (2 * (bucket.count + 1) > bucket.size) grow(data, bucket);
+    place(t, bucket, id, h);
+    ++bucket.count;
+}
+
+void Graph::place(Table& t, const Bucket& bucket, NodeId id, std::uint32_t h) {
     const std::size_t i =
         probe(t.slots, t.tags, bucket.first, bucket.size, h, [](NodeId) { return false; });
     t.slots[i] = id + 1;
     t.tags[i] = static_cast<std::uint8_t>(h >> 24);
-    ++bucket.count;
 }
 
 // The bucket moves to new slots at the end, and leaves its old ones unused: few buckets grow, as a
@@ -206,13 +210,8 @@ void Graph::grow(Data& data, Bucket& bucket) {
     for (std::size_t i = old.first; i < old.first + old.size; ++i) {
         if (i + ahead < old.first + old.size && t.slots[i + ahead] != 0)
             __builtin_prefetch(&data.nodes[t.slots[i + ahead] - 1]);
-        if (const NodeId slot = t.slots[i]; slot != 0) {
-            const std::uint32_t h = hash(data.nodes[slot - 1]);
-            const std::size_t j =
-                probe(t.slots, t.tags, bucket.first, bucket.size, h, [](NodeId) { return false; });
-            t.slots[j] = slot;
-            t.tags[j] = t.tags[i];
-        }
+        if (const NodeId slot = t.slots[i]; slot != 0)
+            place(t, bucket, slot - 1, hash(data.nodes[slot - 1]));
     }
 }
 
@@ -220,15 +219,9 @@ void Graph::release_table() {
     if (data_.use_count() == 1) data_->table = Table{};
 }
 
-const Graph::Table& Graph::table(Data& data) {
-    if (!data.table.built) build_table(data);
-    return data.table;
-}
-
 void Graph::build_table(Data& data) {
     Table& t = data.table = Table{};
     t.buckets.resize(1 + (data.nodes.size() + block_ids - 1) / block_ids, {});
-    t.built = true;
     for (NodeId id = 0; id < data.nodes.size(); ++id)
         if (data.nodes[id].op != Op::Input)
             insert(data, id, hash(data.nodes[id]), homes(data.nodes, data.nodes[id]));

@@ -142,8 +142,8 @@ class Graph {
         BlockArray<NodeId> slots;      // id + 1, 0 when empty; a bucket grows at half full
         BlockArray<std::uint8_t> tags; // the top byte of each node's hash: most slots of other
                                        // nodes are passed without reading the node
-        BlockArray<Bucket> buckets;    // for every block of the ids so far
-        bool built = false; // else dropped, to be built again when a node is searched for
+        BlockArray<Bucket> buckets;    // for every block of the ids so far; none when dropped
+        bool built() const { return buckets.size() != 0; } // bucket 0 is always there
     };
     struct Data {
         BlockArray<Node> nodes;
@@ -153,22 +153,23 @@ class Graph {
     };
 
     Data& own(); // the data, first copied if another graph shares it
-    NodeId intern(const Node& node, std::uint32_t hash); // the node, hash-consed
-    void check_room() const;                             // throws when no node may be added
-    static std::uint32_t hash(const Node& node);
-    static NodeId append(Data& data, const Node& node); // its id; buckets cover every block
     struct Homes {
         std::size_t first, second; // the buckets of the newest and the next newest operand
     };
+    NodeId intern(const Node& node, std::uint32_t hash, Homes homes); // the node, hash-consed
+    void check_room() const; // throws when no node may be added
+    static std::uint32_t hash(const Node& node);
+    static NodeId append(Data& data, const Node& node); // its id; buckets cover every block
     static Homes homes(const BlockArray<Node>& nodes, const Node& node);
     // The node's id in the table, or no_node.
     static NodeId find(const Data& data, const Node& node, std::uint32_t hash, Homes homes);
     static void insert(Data& data, NodeId id, std::uint32_t hash, Homes homes);
+    // Puts the node in the bucket's first empty slot from the hash's.
+    static void place(Table& table, const Bucket& bucket, NodeId id, std::uint32_t hash);
     static void grow(Data& data, Bucket& bucket); // to twice its slots, the nodes hashed again
-    // The table, built first if it was dropped (release_table). The graph it holds is the same
+    // Of all nodes but inputs, after a release_table. The graph the table holds is the same
     // either way, so data shared with other graphs may be built too.
-    static const Table& table(Data& data);
-    static void build_table(Data& data); // of all nodes but inputs
+    static void build_table(Data& data);
 
     std::shared_ptr<Data> data_;
     std::uint32_t origin_ = 0;
