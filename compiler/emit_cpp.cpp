@@ -822,19 +822,18 @@ class KernelEmitter {
     // counter (which steps by 1 or -1): exact, as every term is a whole number below 2^53 (the
     // stride is at most 2^20, the counter below 2^32), so the loop computes what the constants of
     // the straight-line code would.
-    std::string counted(const Pattern& p) const {
+    void put_counted(std::string& to, const Pattern& p) const {
         const std::int64_t slope = p.stride * counter_.step;
         const std::int64_t offset = p.base - slope * counter_.start;
-        const std::int64_t size = slope < 0 ? -slope : slope;
-        std::string text = fmt::format("static_cast<double>({})", index_);
-        if (size != 1) text = fmt::format("{}.0 * {}", size, text);
-        if (slope < 0)
-            text = fmt::format("{}.0 - {}", offset, text);
-        else if (offset != 0)
-            text = fmt::format("{} {} {}.0", text, offset < 0 ? '-' : '+',
-                               offset < 0 ? -offset : offset);
-        if (type_ != "double") return fmt::format("static_cast<{}>({})", type_, text);
-        return size == 1 && offset == 0 && slope > 0 ? text : "(" + text + ")";
+        const bool bare = slope == 1 && offset == 0, cast = type_ != "double";
+        if (cast) append(to, "static_cast<", type_, ">(");
+        if (!bare && !cast) to += '(';
+        if (slope < 0) append(to, offset, ".0 - ");
+        if (slope != 1 && slope != -1) append(to, slope < 0 ? -slope : slope, ".0 * ");
+        append(to, "static_cast<double>(", index_, ')');
+        if (slope > 0 && offset != 0)
+            append(to, offset < 0 ? " - " : " + ", offset < 0 ? -offset : offset, ".0");
+        if (!bare || cast) to += ')';
     }
 
     // Slot `index` of `s`, to assign.
@@ -913,7 +912,7 @@ class KernelEmitter {
         case Pattern::Kind::Gather:
             return put_array(to, p.loop, p.step, p.base, p.stride);
         case Pattern::Kind::Integer:
-            return append(to, counted(p));
+            return put_counted(to, p);
         }
     }
 
