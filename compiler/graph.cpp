@@ -15,6 +15,10 @@ constexpr std::size_t max_nodes = (std::size_t{1} << 31) - 1;
 constexpr std::size_t block_bits = 12, block_ids = std::size_t{1} << block_bits;
 constexpr std::size_t first_bucket_slots = 2 * block_ids, full_bucket = 4 * block_ids;
 
+std::size_t log2(std::size_t power_of_two) {
+    return static_cast<std::size_t>(__builtin_ctzll(power_of_two));
+}
+
 bool commutative(Op op) {
     return op == Op::Add || op == Op::Mul;
 }
@@ -185,7 +189,7 @@ void Graph::insert(Data& data, NodeId id, std::uint32_t h, Homes homes) {
     Table& t = data.table;
     Bucket& first = t.buckets[homes.first];
     Bucket& bucket = first.count < full_bucket ? first : t.buckets[homes.second];
-    if (2 * (bucket.count + 1) > bucket.size) grow(data, bucket);
+    if (4 * (bucket.count + 1) > 3 * bucket.size) grow(data, bucket);
     place(t, bucket, id, h);
     ++bucket.count;
 }
@@ -197,15 +201,21 @@ void Graph::place(Table& t, const Bucket& bucket, NodeId id, std::uint32_t h) {
     t.tags[i] = static_cast<std::uint8_t>(h >> 24);
 }
 
-// The bucket moves to new slots at the end, and leaves its old ones unused: few buckets grow, as a
-// block rarely has more users than it has nodes.
+// The bucket moves to spare slots of its new size, or else to new slots at the end, and leaves its
+// old ones spare.
 void Graph::grow(Data& data, Bucket& bucket) {
     Table& t = data.table;
     const Bucket old = bucket;
-    bucket.first = t.slots.size();
     bucket.size = std::max(first_bucket_slots, 2 * old.size);
-    t.slots.resize(bucket.first + bucket.size, 0);
-    t.tags.resize(bucket.first + bucket.size, 0);
+    BlockArray<std::size_t>& spare = t.spare[log2(bucket.size)];
+    if (spare.size() != 0) {
+        bucket.first = spare.pop_back();
+        std::fill_n(&t.slots[bucket.first], bucket.size, 0);
+    } else {
+        bucket.first = t.slots.size();
+        t.slots.resize(bucket.first + bucket.size, 0);
+        t.tags.resize(bucket.first + bucket.size, 0);
+    }
     constexpr std::size_t ahead = 8; // nodes are fetched this many slots before they are hashed
     for (std::size_t i = old.first; i < old.first + old.size; ++i) {
         if (i + ahead < old.first + old.size && t.slots[i + ahead] != 0)
@@ -213,6 +223,7 @@ void Graph::grow(Data& data, Bucket& bucket) {
         if (const NodeId slot = t.slots[i]; slot != 0)
             place(t, bucket, slot - 1, hash(data.nodes[slot - 1]));
     }
+    if (old.size != 0) t.spare[log2(old.size)].push_back(old.first);
 }
 
 void Graph::release_table() {

@@ -72,6 +72,7 @@ template <class T> class BlockArray {
         if (size_ == capacity_) reserve(capacity_ == 0 ? 1024 : 2 * capacity_);
         data_[size_++] = value;
     }
+    T pop_back() { return data_[--size_]; }
     void swap(BlockArray& other) {
         std::swap(data_, other.data_);
         std::swap(size_, other.size_);
@@ -139,10 +140,13 @@ class Graph {
         std::size_t first = 0, size = 0, count = 0; // its slots: a power of two from `first`
     };
     struct Table {
-        BlockArray<NodeId> slots;      // id + 1, 0 when empty; a bucket grows at half full
+        BlockArray<NodeId> slots; // id + 1, 0 when empty; a bucket grows at three quarters full
         BlockArray<std::uint8_t> tags; // the top byte of each node's hash: most slots of other
                                        // nodes are passed without reading the node
         BlockArray<Bucket> buckets;    // for every block of the ids so far; none when dropped
+        // The slots buckets left when they grew, by log2 of their size: the next bucket to need
+        // that many takes them.
+        std::array<BlockArray<std::size_t>, 64> spare;
         bool built() const { return buckets.size() != 0; } // bucket 0 is always there
     };
     struct Data {

@@ -137,3 +137,25 @@ TEST_CASE("graph: the users of a node with many users are all found, before and 
     }
     CHECK(g.size() == size);
 }
+
+TEST_CASE("graph: buckets that take the slots others left when they grew find every node") {
+    Graph g;
+    std::vector<NodeId> xs, sines, cosines, exps;
+    for (std::uint32_t slot = 0; slot < 3 * 4096; ++slot)
+        xs.push_back(g.input(slot));
+    // Two users per input: each input block's bucket outgrows its first slots and leaves them
+    // spare; the buckets of the blocks of sines and cosines take them when their users come.
+    for (NodeId x : xs) {
+        sines.push_back(g.apply(Op::Sin, x));
+        cosines.push_back(g.apply(Op::Cos, x));
+    }
+    for (std::size_t i = 0; i < xs.size(); ++i)
+        exps.push_back(g.apply(Op::Exp, sines[i]));
+    const std::size_t size = g.size();
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        REQUIRE(g.apply(Op::Sin, xs[i]) == sines[i]);
+        REQUIRE(g.apply(Op::Cos, xs[i]) == cosines[i]);
+        REQUIRE(g.apply(Op::Exp, sines[i]) == exps[i]);
+    }
+    CHECK(g.size() == size);
+}
