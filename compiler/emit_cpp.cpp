@@ -303,8 +303,8 @@ class KernelEmitter {
 
     // A statement, or a whole loop.
     struct Unit {
-        std::size_t begin, end; // steps
-        std::uint32_t loop;     // none for a statement
+        std::uint32_t begin, end; // steps
+        std::uint32_t loop;       // none for a statement
     };
 
     // Text goes through a small buffer, so a large kernel is never held in memory whole.
@@ -350,7 +350,7 @@ class KernelEmitter {
         for (std::size_t s = 0; s < steps_.size();) {
             const std::uint32_t l = loop_of_step_[s];
             const std::size_t end = l == none ? s + 1 : loops_[l].end();
-            units_.push_back({s, end, l});
+            units_.push_back({static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(end), l});
             s = end;
         }
         for (const Loop& loop : loops_)
@@ -367,21 +367,24 @@ class KernelEmitter {
         for (const Unit& u : units_)
             total += weight(u);
         unit_part_.assign(units_.size(), 0);
-        part_of_step_.assign(steps_.size(), 0);
+        part_start_ = {0};
         if ((total + part_size_ - 1) / part_size_ <= 5) return 1;
-        std::size_t part = 0, filled = 0;
+        std::size_t filled = 0;
         for (std::size_t u = 0; u < units_.size(); ++u) {
             if (filled >= part_size_) {
-                ++part;
+                part_start_.push_back(units_[u].begin);
                 filled = 0;
             }
             filled += weight(units_[u]);
-            unit_part_[u] = part;
-            for (std::size_t s = units_[u].begin; s < units_[u].end; ++s)
-                part_of_step_[s] = static_cast<std::uint32_t>(part);
+            unit_part_[u] = static_cast<std::uint32_t>(part_start_.size() - 1);
         }
         split_ = true;
-        return part + 1;
+        return part_start_.size();
+    }
+    // The part step s is written in.
+    std::uint32_t part_of(std::size_t s) const {
+        const auto after = std::upper_bound(part_start_.begin(), part_start_.end(), s);
+        return static_cast<std::uint32_t>(after - part_start_.begin() - 1);
     }
 
     // Where node n lives in a loop: its loop, body step and iteration.
@@ -487,14 +490,14 @@ class KernelEmitter {
     void plan_inlining() {
         inlined_.assign(steps_.size(), false);
         to_slot_.assign(steps_.size(), false);
-        std::vector<std::uint8_t> reads(g_.size(), 0);      // per node: 0, 1 or 2 (more)
-        std::vector<std::uint32_t> reader(g_.size(), none); // per node read once: the step
-        std::vector<bool> read_here(g_.size(), false);      // read in the part that makes it
+        std::vector<std::uint8_t> reads(g_.size(), 0);       // per node: 0, 1 or 2 (more)
+        std::vector<std::uint32_t> reader(g_.size(), none);  // per node read once: the step
+        std::vector<bool> read_here(split_ ? g_.size() : 0); // read in the part that makes it
         auto read = [&](NodeId n, std::uint32_t step, std::size_t part, std::uint8_t times) {
             if (n == no_node || position_[n] == none) return;
             reads[n] = static_cast<std::uint8_t>(std::min(reads[n] + times, 2));
             reader[n] = step;
-            if (part_of_step_[position_[n]] == part) read_here[n] = true;
+            if (split_ && part_of(position_[n]) == part) read_here[n] = true;
         };
         for (std::size_t u = 0; u < units_.size(); ++u) {
             const Unit& unit = units_[u];
@@ -515,11 +518,11 @@ class KernelEmitter {
         if (k_.returns_value)
             read(resolve_detach(g_, k_.returned), none, unit_part_.empty() ? 0 : unit_part_.back(),
                  2);
-        // From the last step back: root[s] is the statement step s is written into (s itself when
-        // it has a statement of its own), first[r] the first step written into statement r.
-        std::vector<std::uint32_t> root(steps_.size()), first(steps_.size());
+        // From the last step back: link[s] is, for a step written into a statement, that
+        // statement's step, and for a statement, the first step written into it (itself if none).
+        std::vector<std::uint32_t> link(steps_.size());
         for (std::size_t s = steps_.size(); s-- > 0;) {
-            root[s] = first[s] = static_cast<std::uint32_t>(s);
+            link[s] = static_cast<std::uint32_t>(s);
             if (loop_of_step_[s] != none || is_store(s)) continue;
             const NodeId n = steps_[s].index;
             if (g_[n].labelled || info(g_[n].op).kind == Kind::Bool) continue;
@@ -529,11 +532,11 @@ class KernelEmitter {
             }
             const std::uint32_t user = reader[n];
             if (reads[n] != 1 || user == none || loop_of_step_[user] != none) continue;
-            const std::uint32_t r = root[user];
-            if (first[r] != s + 1 || r - s + 1 > max_operations || !fits(n, user)) continue;
+            const std::uint32_t r = inlined_[user] ? link[user] : user;
+            if (link[r] != s + 1 || r - s + 1 > max_operations || !fits(n, user)) continue;
             inlined_[s] = true;
-            root[s] = r;
-            first[r] = static_cast<std::uint32_t>(s);
+            link[s] = r;
+            link[r] = static_cast<std::uint32_t>(s);
         }
     }
 
@@ -868,7 +871,7 @@ class KernelEmitter {
         if (!split_) return append(to, arrays_[l][j], '[', affine(at, slope), ']');
         const std::string index = affine(ssize(array_base_[l][j]) + at, slope);
         if (write) return put_written_slot(to, index);
-        put_slot(to, n, index, part_of_step_[loops_[l].begin] == current_part_);
+        put_slot(to, n, index, part_of(loops_[l].begin) == current_part_);
     }
 
     // A value where straight-line code reads it.
@@ -888,7 +891,7 @@ class KernelEmitter {
                                              : append(to, name, '[', e.index, ']');
         }
         const Home h = home(id);
-        const bool elsewhere = split_ && part_of_step_[position_[id]] != current_part_;
+        const bool elsewhere = split_ && part_of(position_[id]) != current_part_;
         if (h.loop == none) return elsewhere ? put_slot(to, id, slot_[id]) : put_name(to, id);
         if (in_array(h))
             return put_array(to, h.loop, h.step, static_cast<std::int64_t>(h.iteration), 0);
@@ -1009,10 +1012,10 @@ class KernelEmitter {
     mutable Refs refs_;
     bool holding_ = false; // the part being written stays in buffer_
     bool split_ = false;
-    std::vector<std::size_t> unit_part_;
-    std::vector<std::uint32_t> part_of_step_;
-    std::vector<int> slot_;               // per node: its slot in `s`, or -1
-    std::vector<bool> inlined_, to_slot_; // per step: see plan_inlining
+    std::vector<std::uint32_t> unit_part_;  // per unit: its part
+    std::vector<std::uint32_t> part_start_; // per part: its first step
+    std::vector<int> slot_;                 // per node: its slot in `s`, or -1
+    std::vector<bool> inlined_, to_slot_;   // per step: see plan_inlining
     std::uint32_t current_part_ = none;
     std::pair<std::size_t, std::size_t> shown_; // the offsets of the line last quoted, or none
 };
