@@ -75,6 +75,8 @@ class KernelBuilder {
     }
 
     void store(std::size_t param, std::size_t index, NodeId value, bool add = false) {
+        if (k_.stores.size() >= (std::size_t{1} << 31) - 1) // a Step holds a store's index
+            throw UsageError("a function of gradc writes fewer than 2^31 elements");
         k_.stores.push_back({element(param, index), value, add});
     }
     void returns(NodeId value) {

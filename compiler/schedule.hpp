@@ -16,11 +16,14 @@
 
 namespace gradc {
 
+// 32 bits: node ids and store indices are below 2^31 (graph.cpp, kernels.cpp).
 struct Step {
-    enum class Kind : std::uint8_t { Value, Store };
-    Kind kind;
-    std::uint32_t index; // the node (Value) or the index into Kernel::stores (Store)
+    enum class Kind : std::uint32_t { Value, Store };
+    Step(Kind k, std::uint32_t i) : kind(k), index(i & 0x7FFFFFFFu) {}
+    Kind kind : 1;
+    std::uint32_t index : 31; // the node (Value) or the index into Kernel::stores (Store)
 };
+static_assert(sizeof(Step) == 4);
 
 inline constexpr std::uint32_t no_step = 0xFFFFFFFFu;
 
