@@ -223,8 +223,9 @@ class KernelEmitter {
         if (parts == 1) {
             plan_inlining();
             const std::string text = written_body(0, units_.size(), true);
-            write("inline {} {}({}) {{\n{}}}\n", return_type(), name, parameters(refs_.params),
-                  text);
+            const std::string fills = zero_fills(refs_.params);
+            write("inline {} {}({}) {{\n{}{}}}\n", return_type(), name, parameters(refs_.params),
+                  fills, text);
             return;
         }
         const std::size_t slots = assign_slots(parts);
@@ -244,7 +245,9 @@ class KernelEmitter {
                 param_used[q] = param_used[q] || refs_.params[q];
             passes = passes || refs_.in || refs_.out;
         }
+        const std::string fills = zero_fills(param_used);
         write("\ninline {} {}({}) {{\n", return_type(), name, parameters(param_used));
+        buffer_ += fills;
         if (passes)
             write("    {}{} {}[{}]; // values passed from one part to the next\n",
                   slots * sizeof(double) > (1u << 20) ? "static thread_local " : "", type_, array,
@@ -255,6 +258,19 @@ class KernelEmitter {
     }
 
   private:
+    // Sets each output that is zeroed (KernelParam::zeroed) to zero, before any store; marks it
+    // `used`.
+    std::string zero_fills(std::vector<bool>& used) const {
+        std::string text;
+        for (std::size_t p = 0; p < k_.params.size(); ++p) {
+            if (!k_.params[p].zeroed) continue;
+            used[p] = true;
+            append(text, "    std::fill_n(", param_names_[p], ", ", k_.params[p].size, ", ",
+                   cpp_literal(0.0, type_), ");\n");
+        }
+        return text;
+    }
+
     // Writes part p of `parts` (units [begin, end)) as a function of the parameters it refers to,
     // known once its body is written; returns the call of it, `array` passed for in and out.
     std::string part(std::size_t p, std::size_t parts, std::size_t begin, std::size_t end,

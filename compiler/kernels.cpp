@@ -63,6 +63,9 @@ class KernelBuilder {
     std::pair<std::size_t, std::vector<NodeId>> add_param(const std::string& base, std::size_t size,
                                                           bool scalar, bool output) {
         const std::string name = unused_name(k_.params, base);
+        if (size > std::numeric_limits<std::uint32_t>::max())
+            throw UsageError(k_.name + ": " + name + " would hold " + std::to_string(size) +
+                             " elements; a parameter of gradc holds fewer than 2^32");
         const std::size_t param = k_.params.size();
         k_.params.push_back({name, size, scalar, output});
         std::vector<NodeId> inputs;
@@ -73,6 +76,10 @@ class KernelBuilder {
             }
         return {param, inputs};
     }
+
+    // An output set to zero before the stores: a dense Jacobian or Hessian stores only its
+    // nonzero elements.
+    void zero_fill(std::size_t param) { k_.params[param].zeroed = true; }
 
     void store(std::size_t param, std::size_t index, NodeId value, bool add = false) {
         if (k_.stores.size() >= (std::size_t{1} << 31) - 1) // a Step holds a store's index
@@ -188,12 +195,6 @@ class KernelSet {
         }
     }
 
-    std::vector<NodeId> unit_tangent(Graph& g, std::size_t j) {
-        std::vector<NodeId> tangents(fn_.input_count, no_node);
-        tangents[diff_slots_[j]] = g.constant(1.0);
-        return tangents;
-    }
-
     void primal() {
         KernelBuilder b(fn_, next_graph(), "", "the function");
         write_value(b);
@@ -269,19 +270,21 @@ class KernelSet {
         write_value(b);
         Graph& g = b.graph();
         const std::size_t jac = b.add_param("jac", m() * n(), false, true).first;
+        b.zero_fill(jac);
         if (n() <= m()) {
+            ForwardSweeps sweeps(g, fn_.outputs);
             for (std::size_t j = 0; j < n(); ++j) {
-                const std::vector<NodeId> column = forward_ad(g, fn_.outputs, unit_tangent(g, j));
+                const std::vector<NodeId> column = sweeps.sweep(g, diff_slots_[j], g.constant(1.0));
                 for (std::size_t k = 0; k < m(); ++k)
-                    b.store(jac, k * n() + j, column[k]);
+                    if (column[k] != no_node) b.store(jac, k * n() + j, column[k]);
             }
         } else {
+            ReverseSweeps sweeps(g, fn_.outputs, active_);
             for (std::size_t k = 0; k < m(); ++k) {
-                std::vector<NodeId> seeds(m(), no_node);
-                seeds[k] = g.constant(1.0);
-                const std::vector<NodeId> row = reverse_ad(g, fn_.outputs, seeds, active_);
+                const std::vector<NodeId> row = sweeps.sweep(g, k, g.constant(1.0));
                 for (std::size_t j = 0; j < n(); ++j)
-                    b.store(jac, k * n() + j, row[diff_slots_[j]]);
+                    if (row[diff_slots_[j]] != no_node)
+                        b.store(jac, k * n() + j, row[diff_slots_[j]]);
             }
         }
         sink_(b.finish());
@@ -323,11 +326,14 @@ class KernelSet {
         const std::size_t hess = b.add_param("hess", n() * n(), false, true).first;
         for (std::size_t i = 0; i < n(); ++i)
             b.store(grad_param, i, grad[i]);
+        b.zero_fill(hess);
+        ForwardSweeps sweeps(g, grad);
         for (std::size_t i = 0; i < n(); ++i) {
-            const std::vector<NodeId> column = forward_ad(g, grad, unit_tangent(g, i));
+            const std::vector<NodeId> column = sweeps.sweep(g, diff_slots_[i], g.constant(1.0));
             if (g.size() > budget) return std::nullopt;
             for (std::size_t j = i; j < n();
                  ++j) { // the upper triangle, mirrored: exactly symmetric
+                if (column[j] == no_node) continue;
                 b.store(hess, i * n() + j, column[j]);
                 if (j != i) b.store(hess, j * n() + i, column[j]);
             }

@@ -22,6 +22,8 @@ struct KernelParam {
     std::size_t size; // scalars it holds
     bool scalar;      // a `double` (input) or `double*` to one value (output), not an array
     bool output;
+    // An output set to zero before the stores, which then write only its nonzero elements.
+    bool zeroed = false;
 };
 
 struct Kernel {
