@@ -148,7 +148,7 @@ class Lowerer {
     Value lower(const ast::ListLiteral& node);
     Value call_function(const ast::Call& node, std::size_t callee);
     Value call_vector_builtin(const ast::Call& node, const std::vector<Value>& args);
-    template <class Body> void unroll(const std::vector<ast::Range>& ranges, Body&& body);
+    template <class Body> void unroll(const ast::List<ast::Range>& ranges, Body&& body);
 
     // Compile-time integers (sizes, indices, range bounds)
     long long integer(const ast::Expr& expr, const char* what);
@@ -322,7 +322,7 @@ Value Lowerer::lower_body(const ast::Function& fn, Frame& frame) {
 
 // Calls `body(indices)` for every point of the ranges, innermost range fastest, with each range
 // variable bound in the current frame.
-template <class Body> void Lowerer::unroll(const std::vector<ast::Range>& ranges, Body&& body) {
+template <class Body> void Lowerer::unroll(const ast::List<ast::Range>& ranges, Body&& body) {
     std::vector<long long> at;
     std::function<void(std::size_t)> loop = [&](std::size_t level) {
         if (level == ranges.size()) return body(at);

@@ -11,9 +11,9 @@ namespace gradc::ast {
 
 namespace {
 
-// Free lists of nodes by size, in steps of 16 bytes, carved from chunks that grow from 64 KB to
+// Free lists of blocks by size, in steps of 16 bytes, carved from chunks that grow from 64 KB to
 // 16 MB (huge pages from 2 MB on) and are never given back: the next parse on the thread reuses
-// what an AST frees.
+// what an AST frees. Larger blocks (long lists) come from operator new.
 struct NodePool {
     static constexpr std::size_t step = 16, classes = 16, largest_chunk = std::size_t{16} << 20;
     void* free[classes] = {}; // each free node holds the next one
@@ -25,7 +25,7 @@ thread_local NodePool pool;
 
 } // namespace
 
-void* Located::operator new(std::size_t size) {
+void* allocate_node(std::size_t size) {
     const std::size_t k = (size + NodePool::step - 1) / NodePool::step;
     if (k >= NodePool::classes) return ::operator new(size);
     if (void* node = pool.free[k]) {
@@ -43,7 +43,7 @@ void* Located::operator new(std::size_t size) {
     return node;
 }
 
-void Located::operator delete(void* node, std::size_t size) {
+void free_node(void* node, std::size_t size) {
     const std::size_t k = (size + NodePool::step - 1) / NodePool::step;
     if (k >= NodePool::classes) return ::operator delete(node);
     *static_cast<void**>(node) = pool.free[k];

@@ -12,13 +12,30 @@
 namespace gradc::ast {
 namespace x3 = boost::spirit::x3;
 
+// Storage for AST nodes and the arrays of their lists: per-thread free lists by size (ast.cpp). A
+// large file parses into millions of small blocks, which malloc serves slowly from fresh memory
+// and frees more slowly still.
+void* allocate_node(std::size_t size);
+void free_node(void* node, std::size_t size);
+
+// The allocator of the AST's lists.
+template <typename T> struct NodeAllocator {
+    using value_type = T;
+    NodeAllocator() = default;
+    template <typename U> NodeAllocator(const NodeAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(allocate_node(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) { free_node(p, n * sizeof(T)); }
+    template <typename U> bool operator==(const NodeAllocator<U>&) const { return true; }
+    template <typename U> bool operator!=(const NodeAllocator<U>&) const { return false; }
+};
+template <typename T> using List = std::vector<T, NodeAllocator<T>>;
+
 struct Located {
     std::size_t offset = 0; // byte offset of the node's first character, set by the parser
 
-    // The nodes an Expr holds through forward_ast come from a pool (ast.cpp): a large file parses
-    // into millions of them, which malloc serves slowly from fresh memory.
-    static void* operator new(std::size_t size);
-    static void operator delete(void* node, std::size_t size);
+    // The nodes an Expr holds through forward_ast come from the node storage too.
+    static void* operator new(std::size_t size) { return allocate_node(size); }
+    static void operator delete(void* node, std::size_t size) { free_node(node, size); }
     // Placement new, as containers use it (declaring the above hides the global one).
     static void* operator new(std::size_t, void* where) noexcept { return where; }
     static void operator delete(void*, void*) noexcept {}
@@ -65,12 +82,12 @@ struct Operation : Located {
 // message.
 struct Binary : Located {
     Expr first;
-    std::vector<Operation> rest;
+    List<Operation> rest;
 };
 
 struct Call : Located {
     std::string name; // a builtin or an earlier `fn`
-    std::vector<Expr> args;
+    List<Expr> args;
 };
 
 struct Range : Located {
@@ -81,13 +98,13 @@ struct Range : Located {
 
 struct Reduction : Located {
     std::string op; // "sum", "prod", "max" or "min"
-    std::vector<Range> ranges;
+    List<Range> ranges;
     Expr body;
 };
 
 struct Indexed : Located {
     Expr base; // a name, or a call such as softmax(v)
-    std::vector<Expr> indices;
+    List<Expr> indices;
 };
 
 struct Conditional : Located {
@@ -97,17 +114,17 @@ struct Conditional : Located {
 };
 
 struct ListLiteral : Located {
-    std::vector<Expr> elements; // `[e0, e1, ...]`
+    List<Expr> elements; // `[e0, e1, ...]`
 };
 
 struct Param : Located {
     std::string name;
-    std::vector<Expr> dims; // empty: scalar; one: vector; two: row-major matrix
+    List<Expr> dims; // empty: scalar; one: vector; two: row-major matrix
 };
 
 struct Let : Located {
     std::string name;
-    std::vector<Range> ranges; // empty: a scalar binding; otherwise a comprehension
+    List<Range> ranges; // empty: a scalar binding; otherwise a comprehension
     Expr value;
 };
 
@@ -122,8 +139,8 @@ struct Statement : x3::variant<Let, Return> {
 
 struct Function : Located {
     std::string name;
-    std::vector<Param> params;
-    std::vector<Statement> body; // `fn f(x) = e` arrives as a body of one Return
+    List<Param> params;
+    List<Statement> body; // `fn f(x) = e` arrives as a body of one Return
 };
 
 struct Const : Located {
@@ -137,7 +154,7 @@ struct Item : x3::variant<Const, Function> {
 };
 
 struct Program {
-    std::vector<Item> items;
+    List<Item> items;
 };
 
 // The offset of whichever node an expression holds.

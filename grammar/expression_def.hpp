@@ -476,13 +476,13 @@ const x3::rule<param_class, ast::Param> param = "parameter";
 const x3::rule<let_class, ast::Let> let_statement = "let";
 const x3::rule<return_class, ast::Return> return_statement = "return";
 const x3::rule<statement_class, ast::Statement> statement = "statement";
-const x3::rule<expr_body_class, std::vector<ast::Statement>> expr_body = "function body";
-const x3::rule<block_body_class, std::vector<ast::Statement>> block_body = "function body";
+const x3::rule<expr_body_class, ast::List<ast::Statement>> expr_body = "function body";
+const x3::rule<block_body_class, ast::List<ast::Statement>> block_body = "function body";
 const x3::rule<function_class, ast::Function> function = "function";
 const x3::rule<const_class, ast::Const> const_item = "const";
 const x3::rule<item_class, ast::Item> item = "item";
-const x3::rule<item_list_class, std::vector<ast::Item>> item_list = "program";
-const x3::rule<elements_class, std::vector<ast::Expr>> elements = "list elements";
+const x3::rule<item_list_class, ast::List<ast::Item>> item_list = "program";
+const x3::rule<elements_class, ast::List<ast::Expr>> elements = "list elements";
 const program_type program_rule = "program";
 
 // primary: dispatches on the first character to exactly one rule, so that no alternative is tried

@@ -37,7 +37,7 @@ struct Printer {
             s += " " + r.op + at(r) + " " + print(r.operand);
         return s + ")" + at(n);
     }
-    std::string list(const std::vector<ast::Expr>& items) const {
+    std::string list(const ast::List<ast::Expr>& items) const {
         std::string s;
         for (std::size_t i = 0; i < items.size(); ++i)
             s += (i ? ", " : "") + print(items[i]);
