@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -122,16 +123,16 @@ struct Frame {
 
 class Lowerer {
   public:
-    Lowerer(const ast::Program& program, const LowerOptions& options)
-        : program_(program), options_(options) {}
+    Lowerer(ast::Program program, const LowerOptions& options)
+        : program_(std::move(program)), options_(options) {}
 
     std::vector<Function> lower_program();
 
   private:
     // Items
     void declare_const(const ast::Const& item);
-    Function lower_function(const ast::Function& fn, std::size_t index);
-    Value lower_body(const ast::Function& fn, Frame& frame);
+    Function lower_function(ast::Function& fn, std::size_t index, bool last);
+    Value lower_body(ast::Function& fn, Frame& frame, bool release);
     void check_new_name(const std::string& name, std::size_t offset, const Frame& frame);
     std::size_t size_of(const ast::Expr& dim);
 
@@ -176,11 +177,11 @@ class Lowerer {
         throw CompileError(offset, message);
     }
 
-    const ast::Program& program_;
+    ast::Program program_;
     LowerOptions options_;
     std::unordered_map<std::string, double> consts_;
     std::unordered_map<std::string, std::size_t> function_index_; // name -> position in functions_
-    std::vector<const ast::Function*> functions_;
+    std::vector<ast::Function*> functions_;
     Graph* graph_ = nullptr;
     Frame* frame_ = nullptr;
     std::map<std::vector<NodeId>, Value> inlined_; // (callee, argument nodes) -> result
@@ -189,12 +190,15 @@ class Lowerer {
 
 std::vector<Function> Lowerer::lower_program() {
     std::vector<Function> result;
-    for (const ast::Item& item : program_.items) {
+    const ast::Item* last = nullptr; // the last function
+    for (const ast::Item& item : program_.items)
+        if (boost::get<ast::Function>(&item)) last = &item;
+    for (ast::Item& item : program_.items) {
         if (const auto* c = boost::get<ast::Const>(&item)) {
             declare_const(*c);
             continue;
         }
-        const auto& fn = boost::get<ast::Function>(item);
+        auto& fn = boost::get<ast::Function>(item);
         if (is_builtin_name(fn.name))
             fail(fn.offset,
                  fmt::format("'{}' is a builtin function and cannot be redefined", fn.name));
@@ -202,7 +206,7 @@ std::vector<Function> Lowerer::lower_program() {
             fail(fn.offset, fmt::format("'{}' is already defined", fn.name));
         const std::size_t index = functions_.size();
         functions_.push_back(&fn);
-        result.push_back(lower_function(fn, index));
+        result.push_back(lower_function(fn, index, &item == last));
         function_index_[fn.name] = index;
     }
     return result;
@@ -242,7 +246,9 @@ void Lowerer::check_new_name(const std::string& name, std::size_t offset, const 
         fail(offset, fmt::format("'{}' is already bound; a name is bound only once", name));
 }
 
-Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
+// Nothing can call the file's last function (calls go to earlier ones only), so its body is lowered
+// exactly once, and freed as it goes.
+Function Lowerer::lower_function(ast::Function& fn, std::size_t index, bool last) {
     Function out{fn.name, fn.offset, "", {}, Graph(options_.node_limit), {}, false, 0};
     graph_ = &out.graph;
     inlined_.clear();
@@ -271,7 +277,7 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
         out.params.push_back(std::move(param));
     }
     out.signature = fmt::format("fn {}({})", fn.name, fmt::join(shown, ", "));
-    Value result = lower_body(fn, frame);
+    Value result = lower_body(fn, frame, last);
     if (result.dims.size() > 1)
         result.dims = {result.elements.size()}; // a matrix returns row-major
     out.vector_valued = !result.scalar();
@@ -279,7 +285,9 @@ Function Lowerer::lower_function(const ast::Function& fn, std::size_t index) {
     return out;
 }
 
-Value Lowerer::lower_body(const ast::Function& fn, Frame& frame) {
+// With `release`, each `let` is freed once lowered, while it is still in cache: a large file's AST
+// is many times the size of its text, and freeing it afterwards walks it all again from memory.
+Value Lowerer::lower_body(ast::Function& fn, Frame& frame, bool release) {
     Frame* saved = frame_;
     frame_ = &frame;
     std::optional<Value> result;
@@ -314,6 +322,7 @@ Value Lowerer::lower_body(const ast::Function& fn, Frame& frame) {
             }
         }
         frame.values.emplace(let.name, std::move(value));
+        if (release) fn.body[i] = ast::Statement();
     }
     frame_ = saved;
     if (!result) fail(fn.offset, fmt::format("function '{}' has no 'return'", fn.name));
@@ -442,7 +451,7 @@ Value Lowerer::lower(const ast::Call& node) {
 }
 
 Value Lowerer::call_function(const ast::Call& node, std::size_t callee) {
-    const ast::Function& fn = *functions_[callee];
+    ast::Function& fn = *functions_[callee];
     if (node.args.size() != fn.params.size())
         fail(node.offset, fmt::format("'{}' takes {} argument{}, got {}", fn.name, fn.params.size(),
                                       fn.params.size() == 1 ? "" : "s", node.args.size()));
@@ -466,7 +475,7 @@ Value Lowerer::call_function(const ast::Call& node, std::size_t callee) {
     }
     count_work(node.offset);
     if (auto done = inlined_.find(key); done != inlined_.end()) return done->second;
-    Value result = lower_body(fn, frame);
+    Value result = lower_body(fn, frame, false);
     inlined_.emplace(std::move(key), result);
     return result;
 }
@@ -662,8 +671,8 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
 
 } // namespace
 
-std::vector<Function> lower(const ast::Program& program, const LowerOptions& options) {
-    return Lowerer(program, options).lower_program();
+std::vector<Function> lower(ast::Program program, const LowerOptions& options) {
+    return Lowerer(std::move(program), options).lower_program();
 }
 
 } // namespace gradc

@@ -35,6 +35,7 @@ struct LowerOptions {
     std::size_t node_limit = 10'000'000;
 };
 
-std::vector<Function> lower(const ast::Program& program, const LowerOptions& options = {});
+// Takes the AST over: the statements of the last function are freed as soon as they are lowered.
+std::vector<Function> lower(ast::Program program, const LowerOptions& options = {});
 
 } // namespace gradc
