@@ -29,6 +29,7 @@
 #include "grammar/error_handler.hpp"
 #include "grammar/expression.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -436,7 +437,11 @@ struct number_class {
     void on_success(const Iterator& first, const Iterator&, ast::Number& node,
                     const Context& context) const {
         node.offset = offset_at(context, first);
-        node.value = std::strtod(node.text.c_str(), nullptr);
+        // from_chars rounds as strtod does, without the locale and strlen; out of range it leaves
+        // the value alone, and strtod gives the infinity (or zero) that lowering expects.
+        const char* begin = node.text.data();
+        if (std::from_chars(begin, begin + node.text.size(), node.value).ec != std::errc())
+            node.value = std::strtod(begin, nullptr);
     }
 };
 struct identifier_class : annotate_position {};
