@@ -1,6 +1,8 @@
 #include "compiler/lower.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -114,10 +116,58 @@ template <class T> const T& unwrap(const x3::forward_ast<T>& node) {
     return node.get();
 }
 
+// The values bound by name in one frame, in open addressing over one array of slots: a large
+// function binds tens of thousands of names, and a lookup (mostly of a name not bound yet: every
+// `let` checks its own) then reads one slot, where a node-based map follows several pointers.
+class Bindings {
+  public:
+    const Value* find(const std::string& name) const {
+        if (slots_.empty()) return nullptr;
+        const std::uint32_t hash = hash_of(name);
+        for (std::size_t i = hash & mask(); slots_[i].entry; i = (i + 1) & mask())
+            if (slots_[i].hash == hash && entries_[slots_[i].entry - 1].first == name)
+                return &entries_[slots_[i].entry - 1].second;
+        return nullptr;
+    }
+
+    // Assumes `name` is not bound yet.
+    void add(const std::string& name, Value value) {
+        if (2 * (entries_.size() + 1) > slots_.size()) grow();
+        entries_.emplace_back(name, std::move(value));
+        place({hash_of(name), static_cast<std::uint32_t>(entries_.size())});
+    }
+
+  private:
+    struct Slot {
+        std::uint32_t hash;
+        std::uint32_t entry; // 1 + position in entries_; 0: empty
+    };
+
+    static std::uint32_t hash_of(const std::string& name) {
+        return static_cast<std::uint32_t>(std::hash<std::string>{}(name));
+    }
+    std::size_t mask() const { return slots_.size() - 1; }
+    void place(Slot slot) {
+        std::size_t i = slot.hash & mask();
+        while (slots_[i].entry)
+            i = (i + 1) & mask();
+        slots_[i] = slot;
+    }
+    void grow() {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(std::max<std::size_t>(16, 2 * old.size()), Slot{0, 0});
+        for (Slot slot : old)
+            if (slot.entry) place(slot);
+    }
+
+    std::vector<std::pair<std::string, Value>> entries_;
+    std::vector<Slot> slots_; // a power of two of them, at most half in use
+};
+
 // The names visible in one inlined function body.
 struct Frame {
     std::size_t function_index; // position among the file's functions: calls may only go lower
-    std::unordered_map<std::string, Value> values;
+    Bindings values;
     std::unordered_map<std::string, long long> range_variables;
 };
 
@@ -242,7 +292,7 @@ std::size_t Lowerer::size_of(const ast::Expr& dim) {
 void Lowerer::check_new_name(const std::string& name, std::size_t offset, const Frame& frame) {
     if (is_builtin_name(name))
         fail(offset, fmt::format("'{}' is a builtin function and cannot be used as a name", name));
-    if (frame.values.count(name) || frame.range_variables.count(name) || consts_.count(name))
+    if (frame.values.find(name) || frame.range_variables.count(name) || consts_.count(name))
         fail(offset, fmt::format("'{}' is already bound; a name is bound only once", name));
 }
 
@@ -268,7 +318,7 @@ Function Lowerer::lower_function(ast::Function& fn, std::size_t index, bool last
         for (std::size_t i = 0; i < param.size(); ++i)
             value.elements.push_back(
                 graph_->input(static_cast<std::uint32_t>(out.input_count + i)));
-        frame.values.emplace(p.name, std::move(value));
+        frame.values.add(p.name, std::move(value));
         out.input_count += static_cast<std::uint32_t>(param.size());
         std::string dims;
         for (std::size_t i = 0; i < param.dims.size(); ++i)
@@ -321,7 +371,7 @@ Value Lowerer::lower_body(ast::Function& fn, Frame& frame, bool release) {
                 value.dims.push_back(static_cast<std::size_t>(n));
             }
         }
-        frame.values.emplace(let.name, std::move(value));
+        frame.values.add(let.name, std::move(value));
         if (release) fn.body[i] = ast::Statement();
     }
     frame_ = saved;
@@ -367,7 +417,7 @@ Value Lowerer::lower(const ast::Number& node) {
 Value Lowerer::lower(const ast::Identifier& node) {
     if (auto r = frame_->range_variables.find(node.name); r != frame_->range_variables.end())
         return scalar_value(constant(node.offset, static_cast<double>(r->second)));
-    if (auto v = frame_->values.find(node.name); v != frame_->values.end()) return v->second;
+    if (const Value* v = frame_->values.find(node.name)) return *v;
     if (auto c = consts_.find(node.name); c != consts_.end())
         return scalar_value(constant(node.offset, c->second));
     if (function_index_.count(node.name) || is_builtin_name(node.name))
@@ -471,7 +521,7 @@ Value Lowerer::call_function(const ast::Call& node, std::size_t callee) {
                  fmt::format("argument {} of '{}' must be {}, got {}", i + 1, fn.name,
                              describe_dims(expected), describe(arg)));
         key.insert(key.end(), arg.elements.begin(), arg.elements.end());
-        frame.values.emplace(fn.params[i].name, std::move(arg));
+        frame.values.add(fn.params[i].name, std::move(arg));
     }
     count_work(node.offset);
     if (auto done = inlined_.find(key); done != inlined_.end()) return done->second;
@@ -553,9 +603,9 @@ Value Lowerer::lower(const ast::Reduction& node) {
 Value Lowerer::lower(const ast::Indexed& node) {
     // A named vector is indexed in place: copying it for every `x[i]` would make loops quadratic.
     const auto* name = boost::get<ast::Identifier>(&node.base);
-    auto bound = name ? frame_->values.find(name->name) : frame_->values.end();
-    const Value computed = bound != frame_->values.end() ? Value{} : lower(node.base);
-    const Value& base = bound != frame_->values.end() ? bound->second : computed;
+    const Value* bound = name ? frame_->values.find(name->name) : nullptr;
+    const Value computed = bound ? Value{} : lower(node.base);
+    const Value& base = bound ? *bound : computed;
     if (base.scalar()) fail(node.offset, "a scalar cannot be indexed");
     if (node.indices.size() != base.dims.size())
         fail(node.offset, fmt::format("{} needs {} ind{}, got {}", describe(base), base.dims.size(),
@@ -629,7 +679,7 @@ std::optional<long long> Lowerer::integer_value(const ast::Expr& expr, const cha
             return r->second;
         if (auto c = consts_.find(id->name); c != consts_.end())
             return whole(c->second, id->offset);
-        if (frame_->values.count(id->name))
+        if (frame_->values.find(id->name))
             fail(id->offset,
                  fmt::format("{} must be known at compile time, but '{}' is a runtime value", what,
                              id->name));
