@@ -84,7 +84,7 @@ template <typename Node> Node& emplace(ast::Expr& expr) {
         expr = Node();
         return boost::get<Node>(expr);
     } else {
-        expr = x3::forward_ast<Node>(Node());
+        expr = x3::forward_ast<Node>();
         return boost::get<x3::forward_ast<Node>>(expr).get();
     }
 }
@@ -334,19 +334,18 @@ struct postfix_parser : x3::parser<postfix_parser<Primary, Index>> {
     template <typename Iterator, typename Context, typename RContext>
     bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext,
                ast::Expr& attr) const {
-        ast::Expr base;
-        if (!primary.parse(first, last, context, rcontext, base)) return false;
+        if (!primary.parse(first, last, context, rcontext, attr)) return false;
         for (;;) {
             x3::skip_over(first, last, context);
             if (first == last || *first != '[') break;
             ++first;
-            ast::Indexed indexed;
+            ast::Expr base = std::move(attr);
+            ast::Indexed& indexed = emplace<ast::Indexed>(attr);
             indexed.offset = ast::offset_of(base);
+            indexed.base = std::move(base);
             for (;;) {
-                ast::Expr subscript;
-                if (!index.parse(first, last, context, rcontext, subscript))
+                if (!index.parse(first, last, context, rcontext, indexed.indices.emplace_back()))
                     throw x3::expectation_failure<Iterator>(first, "expected an expression");
-                indexed.indices.push_back(std::move(subscript));
                 x3::skip_over(first, last, context);
                 if (first != last && *first == ',') {
                     ++first;
@@ -358,10 +357,7 @@ struct postfix_parser : x3::parser<postfix_parser<Primary, Index>> {
                 }
                 throw x3::expectation_failure<Iterator>(first, "expected ']' to close '['");
             }
-            indexed.base = std::move(base);
-            base = std::move(indexed);
         }
-        attr = std::move(base);
         return true;
     }
 };
