@@ -5,6 +5,7 @@
 #include "grammar/expression.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <type_traits>
 
@@ -12,6 +13,14 @@ namespace gradc {
 namespace parser {
 
 std::string normalise(const std::string& text) {
+    // How each character moves the bracket depth: looked up rather than branched on, since
+    // brackets are frequent and irregular in a long expression.
+    static const std::array<signed char, 256> nesting = [] {
+        std::array<signed char, 256> n{};
+        n['('] = n['['] = 1;
+        n[')'] = n[']'] = -1;
+        return n;
+    }();
     std::string out = text;
     int depth = 0; // open ( and [ not yet closed; braces reset it so one typo does not spread
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -22,11 +31,8 @@ std::string normalise(const std::string& text) {
             if (i == out.size()) break;
             c = '\n';
         }
-        if (c == '(' || c == '[') {
-            ++depth;
-        } else if (c == ')' || c == ']') {
-            depth = std::max(0, depth - 1);
-        } else if (c == '{' || c == '}') {
+        depth = std::max(0, depth + nesting[static_cast<unsigned char>(c)]);
+        if (c == '{' || c == '}') {
             depth = 0;
         } else if (c == '\n' && depth > 0) {
             out[i] = ' ';
