@@ -3,9 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "compiler/graph.hpp"
+#include "compiler/source.hpp"
 
 using namespace gradc;
 
@@ -158,4 +160,26 @@ TEST_CASE("graph: buckets that take the slots others left when they grew find ev
         REQUIRE(g.apply(Op::Exp, sines[i]) == exps[i]);
     }
     CHECK(g.size() == size);
+}
+
+TEST_CASE(
+    "graph: a large block starts on a huge page boundary and keeps its contents as it grows") {
+    // Blocks of 2 MB and more are mappings of their own. A mapping that moves to an address off a
+    // 2 MB boundary has its huge pages split into 4 KB ones, and the graph's passes then run up
+    // to twice as slow (a copied graph growing, in `--mode all`).
+    constexpr std::size_t mb = std::size_t{1} << 20;
+    auto* block = static_cast<std::uint32_t*>(resize_block(nullptr, 0, 3 * mb));
+    for (std::size_t i = 0; i < 3 * mb / 4; ++i)
+        block[i] = static_cast<std::uint32_t>(i * 2654435761u);
+    for (std::size_t bytes : {7 * mb, 40 * mb}) {
+        const std::size_t old = bytes == 7 * mb ? 3 * mb : 7 * mb;
+        block = static_cast<std::uint32_t*>(resize_block(block, old, bytes));
+        CHECK(reinterpret_cast<std::uintptr_t>(block) % (2 * mb) == 0);
+        bool same = true;
+        for (std::size_t i = 0; i < 3 * mb / 4; ++i)
+            same = same && block[i] == static_cast<std::uint32_t>(i * 2654435761u);
+        CHECK(same);
+        block[bytes / 4 - 1] = 1; // the new end is writable
+    }
+    resize_block(block, 40 * mb, 0);
 }
