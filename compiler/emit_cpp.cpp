@@ -258,8 +258,8 @@ class KernelEmitter {
     }
 
   private:
-    // Sets each output that is zeroed (KernelParam::zeroed) to zero, before any store; marks it
-    // `used`.
+    // The lines that set each zeroed output (KernelParam::zeroed) to zero, written before any
+    // store; marks those parameters `used`.
     std::string zero_fills(std::vector<bool>& used) const {
         std::string text;
         for (std::size_t p = 0; p < k_.params.size(); ++p) {
@@ -397,6 +397,7 @@ class KernelEmitter {
         split_ = true;
         return part_start_.size();
     }
+
     // The part step s is written in.
     std::uint32_t part_of(std::size_t s) const {
         const auto after = std::upper_bound(part_start_.begin(), part_start_.end(), s);
