@@ -243,9 +243,11 @@ int eval_command(const EvalArgs& args) {
             return fn.vector_valued ? r.outputs.back() : std::vector<double>{r.value};
         };
         const std::vector<double> value = value_at(flat);
-        // Derivatives as m x n row-major matrices: by forward sweeps, reverse sweeps, differences.
+        // Derivatives as m x n row-major matrices: by forward sweeps, reverse sweeps, and (for
+        // --check only) differences, each computed only when printed.
+        const bool show = args.grad || args.check;
         std::vector<double> forward(m * n), reverse(m * n), central(m * n), hessian;
-        if (args.grad || args.check || args.hessian) {
+        if (show) {
             const Kernel& jvp = find_kernel(kernels, fn.name + "_jvp");
             const Kernel& vjp = find_kernel(kernels, fn.name + "_vjp");
             for (std::size_t j = 0; j < n; ++j) {
@@ -273,6 +275,8 @@ int eval_command(const EvalArgs& args) {
                     for (double d : r.outputs[p])
                         reverse[i * n + j++] = d;
             }
+        }
+        if (args.check) {
             for (std::size_t j = 0; j < n; ++j) {
                 const double h =
                     6.0554544523933395e-06 * std::max(1.0, std::fabs(flat[j])); // cbrt(eps)
@@ -294,7 +298,6 @@ int eval_command(const EvalArgs& args) {
                 worst =
                     std::max(worst, std::fabs(other - reverse[i]) /
                                         std::max({1.0, std::fabs(other), std::fabs(reverse[i])}));
-        const bool show = args.grad || args.check;
         if (args.json) {
             std::vector<std::string> fields{fmt::format("\"function\": \"{}\"", fn.name)};
             std::vector<std::string> at_fields;
