@@ -95,6 +95,9 @@ TEST_CASE("a large input: Rosenbrock in 2 000 and 20 000 dimensions, its Hessian
     // eval at n = 2000 (both modes: forward mode takes one sweep per input), against the closed
     // form.
     const std::string dir = work_dir("cli_large");
+    auto gradc_in_dir = [&](const std::string& arguments) { // gradc run in `dir`, at most 120 s
+        return run("cd " + dir + " && timeout 120 " + gradc_binary() + " " + arguments);
+    };
     const int n = 2000;
     write_file(dir + "/rosen.expr",
                "const N = 2000\n"
@@ -104,8 +107,7 @@ TEST_CASE("a large input: Rosenbrock in 2 000 and 20 000 dimensions, its Hessian
     for (int i = 0; i < n; ++i)
         point += (i ? "," : "") + fmt_short(x(i));
     point += "]";
-    CommandResult r = run("cd " + dir + " && timeout 120 " + gradc_binary() +
-                          " eval rosen.expr --at '" + point + "' --grad --json");
+    CommandResult r = gradc_in_dir("eval rosen.expr --at '" + point + "' --grad --json");
     REQUIRE(r.status == 0);
     for (const char* mode : {"\"reverse\": [", "\"forward\": ["}) {
         CAPTURE(mode);
@@ -126,23 +128,21 @@ TEST_CASE("a large input: Rosenbrock in 2 000 and 20 000 dimensions, its Hessian
     write_file(dir + "/big.expr",
                "const N = 20000\n"
                "fn big(x[N]) = sum(i in 0..N-1: 100 * (x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n");
-    const CommandResult header = run("cd " + dir + " && timeout 120 " + gradc_binary() +
-                                     " compile big.expr --mode reverse -o big.hpp");
+    const CommandResult header = gradc_in_dir("compile big.expr --mode reverse -o big.hpp");
     CHECK(header.status == 0);
     // The sum and its gradient come out as loops: small code whatever n is.
     const std::string big = read_file(dir + "/big.hpp");
     CHECK(contains(big, "for (int i = 1; i <= 19997; ++i) {"));
     CHECK(big.size() < 20000);
     // Straight-line code is split into parts.
-    const CommandResult straight = run("cd " + dir + " && timeout 120 " + gradc_binary() +
-                                       " compile big.expr --mode reverse --no-loops -o big.hpp");
+    const CommandResult straight =
+        gradc_in_dir("compile big.expr --mode reverse --no-loops -o big.hpp");
     CHECK(straight.status == 0);
     CHECK(contains(read_file(dir + "/big.hpp"), "big_grad_part2(")); // split into parts
     // Second order and Jacobians at that size: one sweep per input, each visiting only the nodes
     // its input reaches, and the dense outputs zeroed at once, then their nonzeros stored (before,
     // n sweeps over the whole graph and n^2 stores: 100 s and 14 GB here).
-    const CommandResult hessian = run("cd " + dir + " && timeout 120 " + gradc_binary() +
-                                      " compile big.expr --hessian -o big.hpp");
+    const CommandResult hessian = gradc_in_dir("compile big.expr --hessian -o big.hpp");
     CHECK(hessian.status == 0);
     const std::string second = read_file(dir + "/big.hpp");
     CHECK(contains(second, "std::fill_n(hess, 400000000, 0.0);"));
@@ -153,15 +153,13 @@ TEST_CASE("a large input: Rosenbrock in 2 000 and 20 000 dimensions, its Hessian
                "    let y[i in 0..N] = sin(x[i]) * x[(i + 1) % N] + x[i] * x[i]\n"
                "    return y\n"
                "}\n");
-    const CommandResult jacobian =
-        run("cd " + dir + " && timeout 120 " + gradc_binary() + " compile vec.expr -o vec.hpp");
+    const CommandResult jacobian = gradc_in_dir("compile vec.expr -o vec.hpp");
     CHECK(jacobian.status == 0);
     CHECK(contains(read_file(dir + "/vec.hpp"), "std::fill_n(jac, 400000000, 0.0);"));
-    // A dense Hessian past what a parameter can hold is an error, found before any sweep.
+    // A dense Hessian past what a parameter can hold is an error, found before its sweeps.
     write_file(dir + "/huge.expr", "const N = 70000\n"
                                    "fn huge(x[N]) = sum(i in 0..N: x[i] * x[i])\n");
-    const CommandResult huge = run("cd " + dir + " && timeout 120 " + gradc_binary() +
-                                   " compile huge.expr --hessian -o huge.hpp");
+    const CommandResult huge = gradc_in_dir("compile huge.expr --hessian -o huge.hpp");
     CHECK(huge.status == 2);
     CHECK(contains(huge.err, "huge_hessian: hess would hold 4900000000 elements; a parameter of "
                              "gradc holds fewer than 2^32"));
