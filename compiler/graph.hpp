@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "compiler/ops.hpp"
-#include "compiler/source.hpp"
 
 namespace gradc {
 
@@ -44,6 +43,14 @@ struct Node {
     }
 };
 static_assert(sizeof(Node) == 20);
+
+// Memory for the large arrays of the graph (BlockArray).
+// Resizes a block from resize_block: from `old_bytes` (0: no block yet) to `new_bytes` (0: frees
+// it), keeping the contents. Blocks of 2 MB and more are memory mappings of their own that start on
+// a 2 MB boundary, ask for transparent huge pages and grow with mremap to another such boundary,
+// which moves page table entries, huge pages whole, instead of bytes: a graph of a million nodes
+// then neither copies itself as it grows nor faults in or walks its memory 4 KB at a time.
+void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
 
 // A growable array of trivially copyable elements in a block from resize_block.
 template <class T> class BlockArray {

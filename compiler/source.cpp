@@ -1,18 +1,12 @@
 #include "compiler/source.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <new>
 #include <sstream>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace gradc {
 
@@ -50,62 +44,6 @@ std::string_view SourceFile::line_text(std::size_t line) const {
     std::size_t end = line < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
     if (end > begin && text_[end - 1] == '\r') --end;
     return std::string_view(text_).substr(begin, end - begin);
-}
-
-#if defined(__linux__)
-namespace {
-constexpr std::size_t huge_page = std::size_t{2} << 20;
-
-std::size_t pages(std::size_t bytes) {
-    constexpr std::size_t page = 4096;
-    return (bytes + page - 1) / page * page;
-}
-
-// A mapping of `bytes` that starts on a huge page boundary and asks for huge pages.
-void* map_aligned(std::size_t bytes) {
-    bytes = pages(bytes);
-    void* span = mmap(nullptr, bytes + huge_page, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (span == MAP_FAILED) throw std::bad_alloc();
-    const auto start = reinterpret_cast<std::uintptr_t>(span);
-    const std::uintptr_t aligned = (start + huge_page - 1) & ~(huge_page - 1);
-    if (aligned != start) munmap(span, aligned - start);
-    munmap(reinterpret_cast<void*>(aligned + bytes), start + huge_page - aligned);
-    void* block = reinterpret_cast<void*>(aligned);
-    madvise(block, bytes, MADV_HUGEPAGE); // only a hint: fine if it fails
-    return block;
-}
-} // namespace
-#endif
-
-void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes) {
-#if defined(__linux__)
-    if (new_bytes >= huge_page || old_bytes >= huge_page) {
-        if (new_bytes == 0) {
-            munmap(old, old_bytes);
-            return nullptr;
-        }
-        void* block = map_aligned(new_bytes);
-        if (old_bytes >= huge_page) {
-            // The old pages move to the start of the new block: huge pages stay whole, as both
-            // blocks start on a huge page boundary (a move to any other address would split them).
-            if (mremap(old, old_bytes, pages(old_bytes), MREMAP_MAYMOVE | MREMAP_FIXED, block) ==
-                MAP_FAILED)
-                throw std::bad_alloc();
-        } else if (old_bytes != 0) {
-            std::memcpy(block, old, old_bytes);
-            std::free(old);
-        }
-        return block;
-    }
-#endif
-    if (new_bytes == 0) {
-        std::free(old);
-        return nullptr;
-    }
-    void* block = std::realloc(old, new_bytes);
-    if (!block) throw std::bad_alloc();
-    return block;
 }
 
 std::string format_diagnostic(const SourceFile& source, std::size_t offset,

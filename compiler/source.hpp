@@ -53,14 +53,6 @@ class InputError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Memory for the large structures a big source file turns into (the AST, the SSA graph).
-// Resizes a block from resize_block: from `old_bytes` (0: no block yet) to `new_bytes` (0: frees
-// it), keeping the contents. Blocks of 2 MB and more are memory mappings of their own that start on
-// a 2 MB boundary, ask for transparent huge pages and grow with mremap to another such boundary,
-// which moves page table entries, huge pages whole, instead of bytes: a graph of a million nodes
-// then neither copies itself as it grows nor faults in or walks its memory 4 KB at a time.
-void* resize_block(void* old, std::size_t old_bytes, std::size_t new_bytes);
-
 // `FILE:LINE:COL: error: MESSAGE\n  LINE TEXT\n  ^\n`
 std::string format_diagnostic(const SourceFile& source, std::size_t offset,
                               std::string_view message);

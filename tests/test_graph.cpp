@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "compiler/graph.hpp"
-#include "compiler/source.hpp"
 
 using namespace gradc;
 
